@@ -7,15 +7,17 @@ target=$1 corpus=$2 seconds=${3:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 shared=${HF_SHARED_DATA:-$here/../../../shared/data}
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$(mktemp -d) log=$(mktemp)
+trap 'rm -rf "$work" "$log"' EXIT
 extra=()
 [[ -d $shared/c-ares-fuzzinput ]] && extra+=("$shared/c-ares-fuzzinput")
 
 # -max_total_time bounds the run; -timeout flags any single input that hangs.
+status=0
 "$target" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -max_len=4096 \
-	-print_final_stats=1 -artifact_prefix="$work/" "$work" "$corpus" "${extra[@]}" 2>&1 | tail -25
-status=${PIPESTATUS[0]}
+	-print_final_stats=1 -artifact_prefix="$work/" "$work" "$corpus" "${extra[@]}" \
+	>"$log" 2>&1 || status=$?
+tail -25 "$log"
 if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* >/dev/null 2>&1; then
 	echo "fuzz: artifacts found; copy them into $corpus after fixing the bug:" >&2
 	ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* >&2 2>/dev/null || true
