@@ -18,6 +18,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "include/holdfast/dns.h"
@@ -39,6 +40,7 @@ struct hf_build {
 
 /*!
  * \brief Start a message: header with the given ID and flags, zero counts.
+ *        Only the 12 header octets of wire are written.
  * \return 0, or HF_ESPACE if cap is smaller than a header.
  */
 int hf_build_init(struct hf_build *b, uint8_t *wire, uint16_t cap, uint16_t id, uint16_t flags);
@@ -51,6 +53,13 @@ void hf_build_set_flags(struct hf_build *b, uint16_t flags);
  * \return 0, HF_ESPACE, or -EINVAL if records were already added.
  */
 int hf_build_question(struct hf_build *b, const uint8_t *qname, uint16_t qtype, uint16_t qclass);
+
+/*!
+ * \brief Keep the question that the buffer already holds at offset 12, up to
+ *        question_end, as sent by the client (responding in place).
+ * \return 0, HF_ESPACE or -EINVAL (records already added, or no room).
+ */
+int hf_build_keep_question(struct hf_build *b, uint16_t question_end);
 
 /*!
  * \brief Append a record.
@@ -82,8 +91,21 @@ int hf_build_opt_option(struct hf_build *b, uint16_t code, const void *data, uin
  */
 int hf_build_opt_ede(struct hf_build *b, uint16_t info_code, const char *text);
 
+/*!
+ * \brief Add EDNS options already in wire form (e.g. a cache entry's EDEs).
+ * \return 0, HF_ESPACE or -EINVAL if no OPT record is open.
+ */
+int hf_build_opt_raw(struct hf_build *b, const uint8_t *options, uint16_t len);
+
 /*! \brief Close the OPT record. */
 int hf_build_opt_end(struct hf_build *b);
+
+/*!
+ * \brief Render one Extended DNS Error option (code 15, length, info-code,
+ *        text without NUL) into buf, e.g. for a fill's list of EDEs.
+ * \return Bytes written, or HF_ESPACE.
+ */
+int hf_ede_render(uint8_t *buf, size_t cap, uint16_t info_code, const char *text);
 
 /*!
  * \brief Write the section counts into the header.

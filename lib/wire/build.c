@@ -95,6 +95,24 @@ static int hf_build_bytes(struct hf_build *b, const void *data, size_t len)
 	return 0;
 }
 
+int hf_build_keep_question(struct hf_build *b, uint16_t question_end)
+{
+	if (b->count[HF_COUNT_QD] != 0 || b->pos != HF_DNS_HEADER_SIZE ||
+	    question_end < HF_DNS_HEADER_SIZE + 5)
+		return -EINVAL;
+	if (question_end > b->cap)
+		return HF_ESPACE;
+	const uint8_t *qname = b->wire + HF_DNS_HEADER_SIZE;
+	if (hf_name_check(qname, question_end - HF_DNS_HEADER_SIZE - 4) !=
+	    question_end - HF_DNS_HEADER_SIZE - 4)
+		return -EINVAL;
+	for (const uint8_t *l = qname; *l != 0; l += 1 + *l)
+		hf_comp_remember(b, (uint16_t)(l - b->wire));
+	b->pos = question_end;
+	b->count[HF_COUNT_QD] = 1;
+	return 0;
+}
+
 int hf_build_question(struct hf_build *b, const uint8_t *qname, uint16_t qtype, uint16_t qclass)
 {
 	if (b->count[HF_COUNT_QD] != 0 || b->pos != HF_DNS_HEADER_SIZE)
@@ -207,23 +225,35 @@ int hf_build_opt_option(struct hf_build *b, uint16_t code, const void *data, uin
 	return hf_build_bytes(b, data, len);
 }
 
-int hf_build_opt_ede(struct hf_build *b, uint16_t info_code, const char *text)
+int hf_ede_render(uint8_t *buf, size_t cap, uint16_t info_code, const char *text)
 {
 	size_t tlen = text ? strlen(text) : 0;
-	if (tlen > UINT16_MAX - 2)
-		return -EINVAL;
+	if (tlen > UINT16_MAX - 2 || cap < 6 + tlen)
+		return HF_ESPACE;
+	hf_wire_put_u16(buf, HF_EDNS_OPT_EDE);
+	hf_wire_put_u16(buf + 2, (uint16_t)(2 + tlen));
+	hf_wire_put_u16(buf + 4, info_code);
+	if (tlen > 0)
+		memcpy(buf + 6, text, tlen);
+	return (int)(6 + tlen);
+}
+
+int hf_build_opt_ede(struct hf_build *b, uint16_t info_code, const char *text)
+{
 	if (b->opt_rdlen_at == 0)
 		return -EINVAL;
-	if (hf_build_room(b) < 6 + tlen)
-		return HF_ESPACE;
-	uint8_t *p = b->wire + b->pos;
-	hf_wire_put_u16(p, HF_EDNS_OPT_EDE);
-	hf_wire_put_u16(p + 2, (uint16_t)(2 + tlen));
-	hf_wire_put_u16(p + 4, info_code);
-	if (tlen > 0)
-		memcpy(p + 6, text, tlen);
-	b->pos += (uint16_t)(6 + tlen);
+	int len = hf_ede_render(b->wire + b->pos, hf_build_room(b), info_code, text);
+	if (len < 0)
+		return len;
+	b->pos += (uint16_t)len;
 	return 0;
+}
+
+int hf_build_opt_raw(struct hf_build *b, const uint8_t *options, uint16_t len)
+{
+	if (b->opt_rdlen_at == 0)
+		return -EINVAL;
+	return hf_build_bytes(b, options, len);
 }
 
 int hf_build_opt_end(struct hf_build *b)
