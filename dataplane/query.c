@@ -1,0 +1,203 @@
+#include <errno.h>
+#include <string.h>
+
+#include "dataplane/query.h"
+#include "include/holdfast/build.h"
+#include "include/holdfast/msg.h"
+#include "include/holdfast/pkt.h"
+#include "include/holdfast/wire_ctx.h"
+
+static const char *const hf_query_reason_names[HF_QREASON_COUNT] = {
+	[HF_QREASON_NONE]      = "none",
+	[HF_QREASON_SHORT]     = "short",
+	[HF_QREASON_RESPONSE]  = "response",
+	[HF_QREASON_MALFORMED] = "malformed",
+	[HF_QREASON_QDCOUNT]   = "qdcount",
+	[HF_QREASON_OPCODE]    = "opcode",
+	[HF_QREASON_BADVERS]   = "badvers",
+	[HF_QREASON_CLASS]     = "class",
+	[HF_QREASON_QTYPE]     = "qtype",
+};
+
+const char *hf_query_reason_name(enum hf_query_reason r)
+{
+	return (unsigned)r < HF_QREASON_COUNT ? hf_query_reason_names[r] : "unknown";
+}
+
+/* Header flags of a response to a query with these flags: RD and CD are
+ * copied (RFC 1035 §4.1.1, RFC 4035 §3.2.2), RA is set (we recurse). */
+static uint16_t hf_response_flags(uint16_t qflags, unsigned rcode)
+{
+	return (uint16_t)(HF_FLAG_QR | (qflags & (0xf << 11)) | (qflags & (HF_FLAG_RD | HF_FLAG_CD)) |
+			  HF_FLAG_RA | (rcode & 0xf));
+}
+
+/*
+ * Writes a response made of the client's header fields, its question when it
+ * has a usable one (question_end != 0), and an OPT record when it sent one.
+ */
+static int hf_respond(uint8_t *dns, uint16_t room, uint16_t id, uint16_t qflags,
+		      uint16_t question_end, bool edns, bool do_bit, unsigned rcode,
+		      int ede, const char *text)
+{
+	struct hf_build b;
+
+	hf_build_init(&b, dns, room, id, hf_response_flags(qflags, rcode));
+	/* A question that cannot be kept leaves QDCOUNT at 0, still a valid reply. */
+	if (question_end != 0)
+		(void)hf_build_keep_question(&b, question_end);
+	if (edns) {
+		hf_build_opt_begin(&b, HF_QUERY_EDNS_MAX, (uint8_t)(rcode >> 4), 0,
+				   do_bit ? HF_EDNS_FLAG_DO : 0);
+		if (ede >= 0 && hf_build_opt_ede(&b, (uint16_t)ede, text) == HF_ESPACE)
+			hf_build_opt_ede(&b, (uint16_t)ede, NULL);
+		hf_build_opt_end(&b);
+	}
+	return hf_build_finish(&b);
+}
+
+static bool hf_qtype_refused(uint16_t qtype, enum hf_query_reason *reason)
+{
+	switch (qtype) {
+	case HF_TYPE_AXFR:
+	case HF_TYPE_IXFR:
+	case HF_TYPE_OPT:
+	case 253:  /* MAILB */
+	case 254:  /* MAILA */
+		*reason = HF_QREASON_QTYPE;
+		return true;
+	default:
+		return false;
+	}
+}
+
+enum hf_query_verdict hf_query_parse(uint8_t *dns, uint16_t len, uint16_t room,
+				     struct hf_query *q, uint16_t *out_len,
+				     enum hf_query_reason *reason)
+{
+	struct hf_pkt pkt;
+	unsigned rcode;
+	int ede = -1;
+
+	*reason = HF_QREASON_NONE;
+	if (len < HF_DNS_HEADER_SIZE) {
+		*reason = HF_QREASON_SHORT;
+		return HF_QUERY_DROP;
+	}
+	uint16_t id = hf_wire_get_u16(dns);
+	uint16_t flags = hf_wire_get_u16(dns + 2);
+	if (flags & HF_FLAG_QR) {
+		*reason = HF_QREASON_RESPONSE;
+		return HF_QUERY_DROP;
+	}
+
+	int ret = hf_pkt_parse(&pkt, dns, len, NULL, 0);
+	bool question = ret == 0 && pkt.has_question;
+	bool edns = ret == 0 && pkt.edns.present;
+	bool do_bit = edns && (pkt.edns.flags & HF_EDNS_FLAG_DO);
+
+	if (HF_FLAGS_OPCODE(flags) != HF_OPCODE_QUERY) {
+		*reason = HF_QREASON_OPCODE;
+		rcode = HF_RCODE_NOTIMP;
+	} else if (ret != 0 || !question) {
+		*reason = ret == HF_EQDCOUNT || ret == 0 ? HF_QREASON_QDCOUNT : HF_QREASON_MALFORMED;
+		rcode = HF_RCODE_FORMERR;
+		question = false;
+		edns = false;  /* whatever it sent cannot be trusted */
+	} else if (edns && pkt.edns.version > 0) {
+		/* RFC 6891 §6.1.3: BADVERS, naming the version we speak (0). */
+		*reason = HF_QREASON_BADVERS;
+		rcode = HF_RCODE_BADVERS;
+	} else if (pkt.qclass != HF_CLASS_IN) {
+		*reason = HF_QREASON_CLASS;
+		rcode = HF_RCODE_REFUSED;
+		ede = HF_EDE_NOT_SUPPORTED;
+	} else if (hf_qtype_refused(pkt.qtype, reason)) {
+		rcode = pkt.qtype == HF_TYPE_OPT ? HF_RCODE_FORMERR : HF_RCODE_NOTIMP;
+		ede = HF_EDE_NOT_SUPPORTED;
+	} else {
+		q->id = id;
+		q->flags = flags;
+		q->question_end = pkt.question_end;
+		q->qtype = pkt.qtype;
+		q->qclass = pkt.qclass;
+		q->edns = edns;
+		q->variant = (uint8_t)((do_bit ? HF_VARIANT_DO : 0) |
+				       ((flags & HF_FLAG_CD) ? HF_VARIANT_CD : 0));
+		uint16_t limit = HF_UDP_MIN_SIZE;
+		if (edns && pkt.edns.udp_size > limit)
+			limit = pkt.edns.udp_size < HF_QUERY_EDNS_MAX ? pkt.edns.udp_size : HF_QUERY_EDNS_MAX;
+		q->udp_limit = limit < room ? limit : room;
+		q->qname_len = pkt.qname_len;
+		memcpy(q->qname, pkt.qname, pkt.qname_len);
+		return HF_QUERY_LOOKUP;
+	}
+
+	int n = hf_respond(dns, room, id, flags, question ? pkt.question_end : 0, edns, do_bit,
+			   rcode, ede, NULL);
+	if (n < 0)
+		return HF_QUERY_DROP;
+	*out_len = (uint16_t)n;
+	return HF_QUERY_RESPOND;
+}
+
+int hf_query_error(uint8_t *dns, uint16_t room, const struct hf_query *q, uint16_t rcode,
+		   int ede, const char *text)
+{
+	return hf_respond(dns, room, q->id, q->flags, q->question_end, q->edns,
+			  q->variant & HF_VARIANT_DO, rcode, ede, text);
+}
+
+int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
+		    const struct hf_answer *a)
+{
+	const uint16_t qe = q->question_end;
+	const uint16_t opt_len = q->edns ? HF_OPT_RR_FIXED + a->ede_len : 0;
+	const uint16_t sections = (uint16_t)(a->msg_len - a->question_end);
+	uint16_t flags = hf_response_flags(q->flags, a->rcode);
+	uint16_t an = 0, ns = 0, ar = 0;
+	uint16_t pos = qe;
+
+	if (a->question_end != qe)
+		return -EINVAL;
+	/* RFC 6840 §5.8: AD only for clients that show they understand it. */
+	if (a->ad && ((q->variant & HF_VARIANT_DO) || (q->flags & HF_FLAG_AD)))
+		flags |= HF_FLAG_AD;
+
+	if ((uint32_t)qe + sections + opt_len > q->udp_limit || (uint32_t)qe + sections + opt_len > room) {
+		flags |= HF_FLAG_TC;
+	} else {
+		memcpy(dns + qe, a->msg + qe, sections);
+		for (unsigned i = 0; i < a->n_ttl; i++) {
+			uint8_t *t = dns + a->ttl_off[i];
+			uint32_t ttl = hf_wire_get_u32(t);
+			hf_wire_put_u32(t, ttl > a->age ? ttl - a->age : 0);
+		}
+		an = hf_wire_get_u16(a->msg + 6);
+		ns = hf_wire_get_u16(a->msg + 8);
+		ar = hf_wire_get_u16(a->msg + 10);
+		pos = (uint16_t)(qe + sections);
+	}
+
+	if (q->edns) {
+		uint8_t *opt = dns + pos;
+		if ((uint32_t)pos + opt_len > room)
+			return -ENOSPC;
+		opt[0] = 0;
+		hf_wire_put_u16(opt + 1, HF_TYPE_OPT);
+		hf_wire_put_u16(opt + 3, HF_QUERY_EDNS_MAX);
+		hf_wire_put_u32(opt + 5, (uint32_t)(a->rcode >> 4) << 24 |
+					 ((q->variant & HF_VARIANT_DO) ? HF_EDNS_FLAG_DO : 0));
+		hf_wire_put_u16(opt + 9, a->ede_len);
+		memcpy(opt + HF_OPT_RR_FIXED, a->ede, a->ede_len);
+		pos = (uint16_t)(pos + opt_len);
+		ar++;
+	}
+
+	hf_wire_put_u16(dns + 2, flags);
+	hf_wire_put_u16(dns + 4, 1);
+	hf_wire_put_u16(dns + 6, an);
+	hf_wire_put_u16(dns + 8, ns);
+	hf_wire_put_u16(dns + 10, ar);
+	return pos;
+}
