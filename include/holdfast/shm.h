@@ -247,6 +247,55 @@ enum hf_shm_stat {
 	HF_STAT_MISS_RING_FULL,   /*!< misses dropped because the ring was full */
 	HF_STAT_FILLS_RECEIVED,   /*!< messages taken from the fill ring */
 	HF_STAT_BAD_MESSAGES,     /*!< ring messages that failed validation */
+	/* The fast path (dataplane/worker.c). */
+	HF_STAT_BUSY_CYCLES,      /*!< TSC cycles spent on non-empty bursts */
+	HF_STAT_DNS_QUERIES,      /*!< DNS queries received */
+	HF_STAT_DNS_ANSWERS,      /*!< DNS responses sent (all rcodes) */
+	HF_STAT_TRUNCATED,        /*!< answers sent with TC=1 */
+	HF_STAT_COALESCED,        /*!< misses that joined an outstanding question */
+	HF_STAT_FILLS_UNCLAIMED,  /*!< fills whose question had already timed out */
+	HF_STAT_CACHE_INSERT_FAIL,/*!< fills not cached (full cache, no memory) */
+	HF_STAT_SERVFAIL_TIMEOUT, /*!< SERVFAIL: no fill within the resolution timeout */
+	HF_STAT_SERVFAIL_BUSY,    /*!< SERVFAIL: too many outstanding questions or waiters */
+	HF_STAT_SERVFAIL_NO_CONTROL, /*!< SERVFAIL: control plane not running */
+	HF_STAT_ARP_REPLIES,      /*!< ARP replies sent */
+	HF_STAT_ICMP_REPLIES,     /*!< ICMP and ICMPv6 echo replies sent */
+	HF_STAT_ND_ADVERTS,       /*!< neighbour advertisements sent */
+	HF_STAT_EXCEPTION_TX,     /*!< frames handed to the exception path */
+	HF_STAT_OTHER_DROPPED,    /*!< frames for the host dropped: no exception path */
+	HF_STAT_TX_DROPPED,       /*!< frames the port would not take */
+	/* Why queries did not reach the cache: enum hf_query_reason, in order. */
+	HF_STAT_Q_SHORT,
+	HF_STAT_Q_RESPONSE,
+	HF_STAT_Q_MALFORMED,
+	HF_STAT_Q_QDCOUNT,
+	HF_STAT_Q_OPCODE,
+	HF_STAT_Q_BADVERS,
+	HF_STAT_Q_CLASS,
+	HF_STAT_Q_QTYPE,
+	/* Why frames were dropped or handed on: enum hf_net_reason, in order. */
+	HF_STAT_NET_SHORT,
+	HF_STAT_NET_VLAN_DEPTH,
+	HF_STAT_NET_IP_VERSION,
+	HF_STAT_NET_IP_HLEN,
+	HF_STAT_NET_IP_LEN,
+	HF_STAT_NET_IP_CSUM,
+	HF_STAT_NET_MULTISEG,
+	HF_STAT_NET_UDP_LEN,
+	HF_STAT_NET_ARP_FORMAT,
+	HF_STAT_NET_ND_INVALID,
+	HF_STAT_NET_NOT_OUR_MAC,
+	HF_STAT_NET_NOT_OURS,
+	HF_STAT_NET_BAD_SRC,
+	HF_STAT_NET_FRAGMENT,
+	HF_STAT_NET_SRC_PORT,
+	HF_STAT_NET_ETHERTYPE,
+	HF_STAT_NET_ARP_OP,
+	HF_STAT_NET_MCAST,
+	HF_STAT_NET_IP6_EXTHDR,
+	HF_STAT_NET_L4_PROTO,
+	HF_STAT_NET_UDP_PORT,
+	HF_STAT_NET_ICMP_TYPE,
 	HF_STAT_COUNT,            /*!< number of defined counters */
 };
 

@@ -1,0 +1,500 @@
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include "dataplane/cache.h"
+#include "dataplane/net/packet.h"
+#include "dataplane/pending.h"
+#include "dataplane/query.h"
+#include "dataplane/worker.h"
+#include "include/holdfast/msg.h"
+#include "include/holdfast/ring.h"
+#include "include/holdfast/shm.h"
+
+#define HF_WORKER_TX_MAX 64
+#define HF_HOUSEKEEPING_NS UINT64_C(1000000)  /* liveness, restarts, stats: every 1 ms */
+
+_Static_assert(HF_STAT_Q_QTYPE - HF_STAT_Q_SHORT + 2 == HF_QREASON_COUNT,
+	       "query reason counters follow enum hf_query_reason");
+_Static_assert(HF_STAT_NET_ICMP_TYPE - HF_STAT_NET_SHORT + 2 == HF_NET_R_COUNT,
+	       "net reason counters follow enum hf_net_reason");
+
+struct hf_worker {
+	struct hf_worker_config cfg;
+	struct hf_pending *pending;
+	struct hf_ring *miss_ring;
+	struct hf_ring *fill_ring;
+	struct hf_shm_stats *stats;
+	bool control_alive;
+	uint32_t cp_generation;
+	uint64_t next_housekeeping_ns;
+	uint16_t n_tx;
+	uint16_t n_exc;
+	struct rte_mbuf *tx[HF_WORKER_TX_MAX];
+	struct rte_mbuf *exc[HF_WORKER_BURST];
+	void **cookies;         /* max_waiters_per_q, for taking waiters out */
+	char timeout_text[64];  /* formatted once: no printf per packet */
+	uint64_t counter[HF_STAT_COUNT];
+} __rte_cache_aligned;
+
+/* A DNS query of the current burst on its way to the cache. */
+struct hf_lookup {
+	struct rte_mbuf *m;
+	const struct hf_net_meta *meta;
+	uint8_t *dns;
+	uint16_t room;
+	uint64_t hash;
+	struct hf_cache_key key;
+	struct hf_query q;
+};
+
+void hf_worker_clock_read(struct hf_worker_clock *now)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now->real_s = (uint32_t)ts.tv_sec;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now->mono_ns = (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+struct hf_worker *hf_worker_create(const struct hf_worker_config *cfg)
+{
+	struct hf_worker *w = rte_zmalloc("hf_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	if (!w)
+		return NULL;
+	w->cfg = *cfg;
+	w->pending = hf_pending_create(&cfg->pending);
+	w->cookies = calloc(cfg->pending.max_waiters_per_q, sizeof(*w->cookies));
+	w->miss_ring = hf_shm_miss_ring(cfg->shm, cfg->index);
+	w->fill_ring = hf_shm_fill_ring(cfg->shm, cfg->index);
+	w->stats = hf_shm_stats(cfg->shm, cfg->index);
+	if (!w->pending || !w->cookies || !w->miss_ring || !w->fill_ring || !w->stats) {
+		hf_worker_destroy(w);
+		return NULL;
+	}
+	w->cp_generation = hf_shm_cp_generation(cfg->shm);
+	snprintf(w->timeout_text, sizeof(w->timeout_text),
+		 "no answer from the control plane within %llu ms",
+		 (unsigned long long)(cfg->pending.timeout_ns / 1000000));
+	return w;
+}
+
+static void hf_free_cookie_cb(void *ctx, const struct hf_pending_key *k, uint32_t req_id)
+{
+	struct hf_worker *w = ctx;
+	(void)k;
+	unsigned n = hf_pending_take(w->pending, req_id, w->cookies);
+	for (unsigned i = 0; i < n; i++)
+		rte_pktmbuf_free(w->cookies[i]);
+}
+
+void hf_worker_destroy(struct hf_worker *w)
+{
+	if (!w)
+		return;
+	if (w->pending && w->cookies)
+		hf_pending_foreach(w->pending, hf_free_cookie_cb, w);
+	hf_pending_destroy(w->pending);
+	free(w->cookies);
+	rte_free(w);
+}
+
+static void hf_tx_flush(struct hf_worker *w)
+{
+	if (w->n_tx == 0)
+		return;
+	uint16_t sent = rte_eth_tx_burst(w->cfg.port_id, w->cfg.queue_id, w->tx, w->n_tx);
+	w->counter[HF_STAT_TX_PACKETS] += sent;
+	if (hf_unlikely(sent < w->n_tx)) {
+		rte_pktmbuf_free_bulk(&w->tx[sent], w->n_tx - sent);
+		w->counter[HF_STAT_TX_DROPPED] += w->n_tx - sent;
+	}
+	w->n_tx = 0;
+}
+
+static inline void hf_tx_push(struct hf_worker *w, struct rte_mbuf *m)
+{
+	w->tx[w->n_tx++] = m;
+	if (hf_unlikely(w->n_tx == HF_WORKER_TX_MAX))
+		hf_tx_flush(w);
+}
+
+static void hf_exc_flush(struct hf_worker *w)
+{
+	if (w->n_exc == 0)
+		return;
+	uint16_t sent = rte_eth_tx_burst(w->cfg.exc_port_id, w->cfg.exc_queue_id, w->exc, w->n_exc);
+	w->counter[HF_STAT_EXCEPTION_TX] += sent;
+	if (sent < w->n_exc) {
+		rte_pktmbuf_free_bulk(&w->exc[sent], w->n_exc - sent);
+		w->counter[HF_STAT_TX_DROPPED] += w->n_exc - sent;
+	}
+	w->n_exc = 0;
+}
+
+/* Sends the DNS response written at the frame's payload. */
+static void hf_send_dns(struct hf_worker *w, struct rte_mbuf *m, const struct hf_net_meta *meta,
+			int len)
+{
+	if (hf_unlikely(len < 0 || hf_net_udp_reply(m, meta, (uint16_t)len) != 0)) {
+		rte_pktmbuf_free(m);
+		w->counter[HF_STAT_TX_DROPPED]++;
+		return;
+	}
+	w->counter[HF_STAT_DNS_ANSWERS]++;
+	hf_tx_push(w, m);
+}
+
+static void hf_answer_from_entry(struct hf_answer *a, const struct hf_cache_entry *e, uint32_t now)
+{
+	*a = (struct hf_answer){
+		.msg = hf_cache_entry_msg(e), .msg_len = e->msg_len, .question_end = e->question_end,
+		.ttl_off = hf_cache_entry_ttl_off(e), .n_ttl = e->n_ttl,
+		.ede = hf_cache_entry_ede(e), .ede_len = e->ede_len,
+		.rcode = e->rcode, .ad = e->flags & HF_CACHE_F_AD,
+		.age = now > e->inserted ? now - e->inserted : 0,
+	};
+}
+
+static void hf_answer_from_fill(struct hf_answer *a, const struct hf_fill_view *v)
+{
+	*a = (struct hf_answer){
+		.msg = v->msg, .msg_len = v->hdr->msg_len, .question_end = v->question_end,
+		.ttl_off = v->ttl_off, .n_ttl = v->hdr->n_ttl, .ede = v->ede,
+		.ede_len = v->hdr->ede_len, .rcode = v->hdr->rcode,
+		.ad = v->hdr->flags & HF_FILL_AD, .age = 0,
+	};
+}
+
+/*
+ * Answers a client that waited for a fill (a == NULL: SERVFAIL with the
+ * given EDE). Its query is read again from the mbuf it arrived in.
+ */
+static void hf_answer_waiter(struct hf_worker *w, struct rte_mbuf *m, const struct hf_answer *a,
+			     int ede, const char *text)
+{
+	struct hf_net_meta meta;
+	struct hf_query q;
+	enum hf_query_reason why;
+	uint16_t room, out;
+
+	hf_net_classify(m, w->cfg.addrs, &meta);
+	uint8_t *dns = meta.kind == HF_NET_DNS ? hf_net_udp_payload(m, &meta, &room) : NULL;
+	if (hf_unlikely(!dns ||
+			hf_query_parse(dns, meta.payload_len, room, &q, &out, &why) != HF_QUERY_LOOKUP)) {
+		rte_pktmbuf_free(m);  /* cannot happen: it was parsed before */
+		return;
+	}
+	int len = a ? hf_query_answer(dns, room, &q, a) : -1;
+	if (len < 0)
+		len = hf_query_error(dns, room, &q, HF_RCODE_SERVFAIL, ede, text);
+	else if (dns[2] & (HF_FLAG_TC >> 8))
+		w->counter[HF_STAT_TRUNCATED]++;
+	hf_send_dns(w, m, &meta, len);
+}
+
+static void hf_servfail_lookup(struct hf_worker *w, struct hf_lookup *lk, enum hf_shm_stat why,
+			       int ede, const char *text)
+{
+	w->counter[why]++;
+	hf_send_dns(w, lk->m, lk->meta,
+		    hf_query_error(lk->dns, lk->room, &lk->q, HF_RCODE_SERVFAIL, ede, text));
+}
+
+static int hf_send_miss(struct hf_worker *w, const struct hf_pending_key *k, uint32_t req_id)
+{
+	struct hf_msg_miss miss = {
+		.req_id = req_id, .qtype = k->qtype, .qclass = k->qclass,
+		.variant = k->variant, .qname_len = k->qname_len,
+	};
+	memcpy(miss.qname, k->qname, k->qname_len);
+	int ret = hf_ring_enqueue(w->miss_ring, HF_MSG_MISS, &miss, HF_MSG_MISS_LEN(k->qname_len));
+	w->counter[ret == 0 ? HF_STAT_MISS_SENT : HF_STAT_MISS_RING_FULL]++;
+	return ret;
+}
+
+static void hf_miss(struct hf_worker *w, struct hf_lookup *lk, const struct hf_worker_clock *now)
+{
+	const struct hf_pending_key pk = {
+		.qname = lk->q.qname, .qname_len = lk->q.qname_len, .variant = lk->q.variant,
+		.qtype = lk->q.qtype, .qclass = lk->q.qclass,
+	};
+	uint32_t req_id = 0;
+
+	w->counter[HF_STAT_CACHE_MISSES]++;
+	if (!w->control_alive) {
+		hf_servfail_lookup(w, lk, HF_STAT_SERVFAIL_NO_CONTROL, HF_EDE_NOT_READY,
+				   "control plane not running");
+		return;
+	}
+	switch (hf_pending_add(w->pending, &pk, lk->hash, lk->m, now->mono_ns, &req_id)) {
+	case HF_PENDING_NEW:
+		if (hf_send_miss(w, &pk, req_id) != 0) {
+			/* Nobody will answer it: give the client back its SERVFAIL. */
+			unsigned n = hf_pending_take(w->pending, req_id, w->cookies);
+			for (unsigned i = 0; i < n; i++)
+				hf_answer_waiter(w, w->cookies[i], NULL, HF_EDE_OTHER,
+						 "control plane queue full");
+			w->counter[HF_STAT_SERVFAIL_BUSY] += n;
+		}
+		break;
+	case HF_PENDING_JOINED:
+		w->counter[HF_STAT_COALESCED]++;
+		break;
+	case HF_PENDING_FULL:
+		hf_servfail_lookup(w, lk, HF_STAT_SERVFAIL_BUSY, HF_EDE_OTHER,
+				   "too many questions outstanding");
+		break;
+	case HF_PENDING_BUSY:
+		hf_servfail_lookup(w, lk, HF_STAT_SERVFAIL_BUSY, HF_EDE_OTHER,
+				   "too many clients waiting for this question");
+		break;
+	}
+}
+
+static void hf_lookup_burst(struct hf_worker *w, struct hf_lookup *lk, unsigned n,
+			    const struct hf_worker_clock *now)
+{
+	struct hf_answer a;
+
+	/* Hash the whole burst first, then probe: the probes' cache misses
+	 * overlap instead of queueing behind each hash. */
+	for (unsigned i = 0; i < n; i++) {
+		lk[i].key = (struct hf_cache_key){
+			.name = lk[i].q.qname, .qtype = lk[i].q.qtype, .qclass = lk[i].q.qclass,
+			.name_len = lk[i].q.qname_len, .variant = lk[i].q.variant,
+		};
+		lk[i].hash = hf_cache_hash(w->cfg.cache, &lk[i].key);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct hf_cache_entry *e = hf_cache_lookup(w->cfg.cache, &lk[i].key, lk[i].hash);
+		if (e && now->real_s < e->expires) {
+			hf_answer_from_entry(&a, e, now->real_s);
+			int len = hf_query_answer(lk[i].dns, lk[i].room, &lk[i].q, &a);
+			if (hf_likely(len >= 0)) {
+				w->counter[HF_STAT_CACHE_HITS]++;
+				if (lk[i].dns[2] & (HF_FLAG_TC >> 8))
+					w->counter[HF_STAT_TRUNCATED]++;
+				hf_send_dns(w, lk[i].m, lk[i].meta, len);
+				continue;
+			}
+		}
+		hf_miss(w, &lk[i], now);
+	}
+}
+
+static void hf_count_net(struct hf_worker *w, uint8_t reason)
+{
+	if (reason != HF_NET_R_NONE && reason < HF_NET_R_COUNT)
+		w->counter[HF_STAT_NET_SHORT + reason - 1]++;
+}
+
+static void hf_rx_burst(struct hf_worker *w, struct rte_mbuf **pkts, uint16_t nb,
+			const struct hf_worker_clock *now)
+{
+	struct hf_net_meta meta[HF_WORKER_BURST];
+	struct hf_lookup lk[HF_WORKER_BURST];
+	unsigned n_lk = 0;
+
+	hf_net_classify_burst(pkts, nb, w->cfg.addrs, meta);
+	for (uint16_t i = 0; i < nb; i++) {
+		struct rte_mbuf *m = pkts[i];
+		switch (meta[i].kind) {
+		case HF_NET_DNS: {
+			struct hf_lookup *l = &lk[n_lk];
+			enum hf_query_reason why;
+			uint16_t out;
+			l->m = m;
+			l->meta = &meta[i];
+			l->dns = hf_net_udp_payload(m, &meta[i], &l->room);
+			w->counter[HF_STAT_DNS_QUERIES]++;
+			if (hf_unlikely(!l->dns)) {
+				w->counter[HF_STAT_NET_MULTISEG]++;
+				rte_pktmbuf_free(m);
+				break;
+			}
+			switch (hf_query_parse(l->dns, meta[i].payload_len, l->room, &l->q, &out, &why)) {
+			case HF_QUERY_LOOKUP:
+				n_lk++;
+				break;
+			case HF_QUERY_RESPOND:
+				w->counter[HF_STAT_Q_SHORT + why - 1]++;
+				hf_send_dns(w, m, &meta[i], out);
+				break;
+			case HF_QUERY_DROP:
+				w->counter[HF_STAT_Q_SHORT + why - 1]++;
+				rte_pktmbuf_free(m);
+				break;
+			}
+			break;
+		}
+		case HF_NET_ARP:
+		case HF_NET_ICMP_ECHO:
+		case HF_NET_ICMP6_ECHO:
+		case HF_NET_ND_SOLICIT:
+			if (hf_net_reply(m, &meta[i], w->cfg.addrs) != 0) {
+				rte_pktmbuf_free(m);
+				break;
+			}
+			w->counter[meta[i].kind == HF_NET_ARP ? HF_STAT_ARP_REPLIES :
+				   meta[i].kind == HF_NET_ND_SOLICIT ? HF_STAT_ND_ADVERTS :
+				   HF_STAT_ICMP_REPLIES]++;
+			hf_tx_push(w, m);
+			break;
+		case HF_NET_OTHER:
+			hf_count_net(w, meta[i].reason);
+			if (w->cfg.has_exception) {
+				w->exc[w->n_exc++] = m;
+			} else {
+				w->counter[HF_STAT_OTHER_DROPPED]++;
+				rte_pktmbuf_free(m);
+			}
+			break;
+		default:
+			hf_count_net(w, meta[i].reason);
+			rte_pktmbuf_free(m);
+			break;
+		}
+	}
+	hf_lookup_burst(w, lk, n_lk, now);
+}
+
+static void hf_fill_one(struct hf_worker *w, const struct hf_ring_msg *msg,
+			const struct hf_worker_clock *now)
+{
+	struct hf_fill_view v;
+	struct hf_answer a;
+	const char *why;
+
+	w->counter[HF_STAT_FILLS_RECEIVED]++;
+	if (msg->type != HF_MSG_FILL || hf_msg_fill_decode(msg->data, msg->len, &v, &why) != 0) {
+		w->counter[HF_STAT_BAD_MESSAGES]++;
+		return;
+	}
+	int inserted = hf_cache_insert(w->cfg.cache, &v, now->real_s);
+	if (inserted < 0)
+		w->counter[HF_STAT_CACHE_INSERT_FAIL]++;
+	unsigned n = v.hdr->req_id ? hf_pending_take(w->pending, v.hdr->req_id, w->cookies) : 0;
+	if (n == 0) {
+		if (v.hdr->req_id)
+			w->counter[HF_STAT_FILLS_UNCLAIMED]++;
+		return;
+	}
+	/* Answer from the cached entry when there is one, so the first clients
+	 * see the TTLs later ones will (clamped to the configured bounds). */
+	const struct hf_cache_entry *e = NULL;
+	if (inserted == 0) {
+		struct hf_cache_key k = {
+			.name = v.qname, .qtype = v.qtype, .qclass = v.qclass,
+			.name_len = v.qname_len, .variant = v.hdr->variant,
+		};
+		e = hf_cache_lookup(w->cfg.cache, &k, hf_cache_hash(w->cfg.cache, &k));
+	}
+	if (e)
+		hf_answer_from_entry(&a, e, now->real_s);
+	else
+		hf_answer_from_fill(&a, &v);
+	for (unsigned i = 0; i < n; i++)
+		hf_answer_waiter(w, w->cookies[i], &a, HF_EDE_OTHER, "answer did not fit");
+}
+
+static void hf_drain_fills(struct hf_worker *w, const struct hf_worker_clock *now)
+{
+	const struct hf_ring_msg *msgs[HF_WORKER_BURST];
+	unsigned n = hf_ring_peek_burst(w->fill_ring, msgs, HF_WORKER_BURST);
+
+	for (unsigned i = 0; i < n; i++)
+		hf_fill_one(w, msgs[i], now);
+	if (n)
+		hf_ring_release(w->fill_ring, n);
+}
+
+static void hf_resend_cb(void *ctx, const struct hf_pending_key *k, uint32_t req_id)
+{
+	hf_send_miss(ctx, k, req_id);
+}
+
+static void hf_housekeeping(struct hf_worker *w, const struct hf_worker_clock *now)
+{
+	w->control_alive = hf_shm_peer_alive(w->cfg.shm, now->mono_ns);
+	uint32_t gen = hf_shm_cp_generation(w->cfg.shm);
+	if (gen != w->cp_generation) {
+		/* A new control plane: what the old one took off the miss ring
+		 * and never answered is lost, so ask again. */
+		w->cp_generation = gen;
+		hf_pending_foreach(w->pending, hf_resend_cb, w);
+	}
+	hf_worker_flush_stats(w);
+}
+
+unsigned hf_worker_poll(struct hf_worker *w, const struct hf_worker_clock *now)
+{
+	struct rte_mbuf *pkts[HF_WORKER_BURST];
+	unsigned n;
+
+	if (hf_unlikely(now->mono_ns >= w->next_housekeeping_ns)) {
+		hf_housekeeping(w, now);
+		w->next_housekeeping_ns = now->mono_ns + HF_HOUSEKEEPING_NS;
+	}
+	w->counter[HF_STAT_LOOPS]++;
+
+	uint16_t nb = rte_eth_rx_burst(w->cfg.port_id, w->cfg.queue_id, pkts, HF_WORKER_BURST);
+	if (nb > 0) {
+		uint64_t start = rte_rdtsc();
+		w->counter[HF_STAT_RX_PACKETS] += nb;
+		hf_rx_burst(w, pkts, nb, now);
+		hf_tx_flush(w);
+		hf_exc_flush(w);
+		w->counter[HF_STAT_BUSY_CYCLES] += rte_rdtsc() - start;
+	}
+	n = nb;
+
+	if (w->cfg.has_exception) {
+		/* The host's own traffic goes out through our port unchanged. */
+		nb = rte_eth_rx_burst(w->cfg.exc_port_id, w->cfg.exc_queue_id, pkts, HF_WORKER_BURST);
+		for (uint16_t i = 0; i < nb; i++)
+			hf_tx_push(w, pkts[i]);
+	}
+
+	hf_drain_fills(w, now);
+	unsigned expired;
+	while ((expired = hf_pending_expire(w->pending, now->mono_ns, w->cookies)) > 0) {
+		for (unsigned i = 0; i < expired; i++)
+			hf_answer_waiter(w, w->cookies[i], NULL, HF_EDE_OTHER, w->timeout_text);
+		w->counter[HF_STAT_SERVFAIL_TIMEOUT] += expired;
+	}
+	hf_tx_flush(w);
+	return n;
+}
+
+void hf_worker_flush_stats(struct hf_worker *w)
+{
+	for (unsigned i = 0; i < HF_STAT_COUNT; i++)
+		atomic_store_explicit(&w->stats->counter[i], w->counter[i], memory_order_relaxed);
+}
+
+int hf_worker_main(void *arg)
+{
+	struct hf_worker_run *run = arg;
+	struct hf_worker_clock now;
+
+	urcu_qsbr_register_thread();
+	while (!atomic_load_explicit(run->stop, memory_order_relaxed)) {
+		hf_worker_clock_read(&now);
+		hf_worker_poll(run->worker, &now);
+		urcu_qsbr_quiescent_state();
+	}
+	hf_worker_flush_stats(run->worker);
+	urcu_qsbr_unregister_thread();
+	return 0;
+}

@@ -1,0 +1,530 @@
+/*
+ * The worker end to end without a NIC: frames go in through a net_ring port
+ * (rte_eth_from_rings), the worker runs one loop turn at a time with a clock
+ * the test sets, and the frames it sends come out of the other ring. The test
+ * plays the control plane itself on the same shared-memory region.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include "dataplane/cache.h"
+#include "dataplane/net/packet.h"
+#include "dataplane/worker.h"
+#include "include/holdfast/build.h"
+#include "include/holdfast/msg.h"
+#include "include/holdfast/name.h"
+#include "include/holdfast/pkt.h"
+#include "include/holdfast/ring.h"
+#include "include/holdfast/shm.h"
+#include "include/holdfast/wire_ctx.h"
+
+#define SERVICE4 UINT32_C(0xc6120035)  /* 198.18.0.53 */
+#define CLIENT4 UINT32_C(0xc6120001)   /* 198.18.0.1 */
+#define T0 1800000000u            /* a fixed "now", seconds */
+#define TIMEOUT_NS 1000000000ull  /* resolution timeout of the worker */
+
+static struct rte_mempool *pool;
+static struct rte_ring *rx, *tx;
+static uint16_t port;
+static struct hf_net_addrs addrs;
+static struct hf_shm *dp_shm, *cp_shm;
+static struct hf_cache *cache;
+static struct hf_worker *worker;
+static struct hf_worker_clock clk;
+static const uint8_t client_mac[6] = { 0x02, 0, 0, 0, 0, 1 };
+
+/* ---- frames in and out ---- */
+
+static void send_frame(const uint8_t *dns, uint16_t len, uint16_t sport)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + 20 + 8 + len));
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	eth->dst_addr = addrs.mac;
+	memcpy(eth->src_addr.addr_bytes, client_mac, 6);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(CLIENT4);
+	ip->dst_addr = rte_cpu_to_be_32(SERVICE4);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(sport);
+	udp->dst_port = rte_cpu_to_be_16(53);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + len));
+	udp->dgram_cksum = 0;
+	memcpy(udp + 1, dns, len);
+	assert_int_equal(rte_ring_enqueue(rx, m), 0);
+}
+
+static uint16_t make_query(uint8_t *buf, uint16_t id, const char *name, uint16_t qtype, bool edns)
+{
+	struct hf_build b;
+	uint8_t qname[HF_NAME_MAXLEN];
+	hf_name_from_text(name, qname);
+	hf_build_init(&b, buf, 512, id, HF_FLAG_RD);
+	hf_build_question(&b, qname, qtype, HF_CLASS_IN);
+	if (edns) {
+		hf_build_opt_begin(&b, 1232, 0, 0, 0);
+		hf_build_opt_end(&b);
+	}
+	return (uint16_t)hf_build_finish(&b);
+}
+
+static void ask(uint16_t id, const char *name, uint16_t qtype, bool edns)
+{
+	uint8_t q[512];
+	send_frame(q, make_query(q, id, name, qtype, edns), (uint16_t)(40000 + id % 1000));
+}
+
+static void turn(void)
+{
+	hf_worker_poll(worker, &clk);
+	urcu_qsbr_quiescent_state();
+}
+
+/* A response that came out, parsed; the test frees it with done(). */
+struct reply {
+	struct rte_mbuf *m;
+	struct hf_pkt pkt;
+	struct hf_rr rr[64];
+	const uint8_t *dns;
+};
+
+static bool get_reply(struct reply *r)
+{
+	void *obj;
+	if (rte_ring_dequeue(tx, &obj) != 0)
+		return false;
+	r->m = obj;
+	uint8_t *p = rte_pktmbuf_mtod(r->m, uint8_t *);
+	struct rte_ipv4_hdr *ip = (void *)(p + 14);
+	struct rte_udp_hdr *udp = (void *)(p + 14 + 20);
+	/* Addressed back to the client, with complete checksums. */
+	assert_int_equal(rte_be_to_cpu_32(ip->dst_addr), CLIENT4);
+	assert_int_equal(rte_be_to_cpu_16(udp->src_port), 53);
+	uint16_t sent = ip->hdr_checksum;
+	ip->hdr_checksum = 0;
+	assert_int_equal(rte_ipv4_cksum(ip), sent);
+	ip->hdr_checksum = sent;
+	sent = udp->dgram_cksum;
+	udp->dgram_cksum = 0;
+	assert_int_equal(rte_ipv4_udptcp_cksum(ip, udp), sent);
+	udp->dgram_cksum = sent;
+	r->dns = (const uint8_t *)(udp + 1);
+	size_t len = rte_be_to_cpu_16(udp->dgram_len) - 8;
+	assert_int_equal(hf_pkt_parse(&r->pkt, r->dns, len, r->rr, 64), 0);
+	return true;
+}
+
+static void done(struct reply *r)
+{
+	rte_pktmbuf_free(r->m);
+}
+
+static int reply_ede(const struct reply *r)
+{
+	const struct hf_edns_opt *o = hf_edns_find(&r->pkt.edns, HF_EDNS_OPT_EDE, NULL);
+	return o ? hf_wire_get_u16(r->dns + o->off) : -1;
+}
+
+static void expect_none(void)
+{
+	struct reply r;
+	if (get_reply(&r)) {
+		done(&r);
+		fail_msg("unexpected reply");
+	}
+}
+
+/* ---- the control plane's side ---- */
+
+static void control_beat(void)
+{
+	assert_int_equal(hf_shm_heartbeat(cp_shm, clk.mono_ns), 0);
+}
+
+static unsigned take_misses(struct hf_msg_miss *out, unsigned max)
+{
+	struct hf_ring *r = hf_shm_miss_ring(cp_shm, 0);
+	const struct hf_ring_msg *msgs[32];
+	unsigned n = hf_ring_peek_burst(r, msgs, max < 32 ? max : 32);
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(msgs[i]->type, HF_MSG_MISS);
+		memcpy(&out[i], msgs[i]->data, msgs[i]->len);
+	}
+	hf_ring_release(r, n);
+	return n;
+}
+
+/* Answers a miss: n_a A records (TTL ttl), or n_a TXT records of 200 octets. */
+static void fill(const struct hf_msg_miss *m, uint32_t ttl, unsigned n_rr, uint8_t flags)
+{
+	uint8_t msg[4096], buf[HF_SHM_FILL_SLOT_SIZE], txt[201];
+	uint16_t ttl_off[64];
+	struct hf_build b;
+
+	memset(txt, 't', sizeof(txt));
+	txt[0] = 200;
+	hf_build_init(&b, msg, sizeof(msg), 0, HF_FLAG_QR | HF_FLAG_RA);
+	hf_build_question(&b, m->qname, m->qtype, m->qclass);
+	for (unsigned i = 0; i < n_rr; i++) {
+		int r = m->qtype == HF_TYPE_TXT ?
+			hf_build_rr(&b, 0, m->qname, HF_TYPE_TXT, HF_CLASS_IN, ttl, txt, sizeof(txt)) :
+			hf_build_rr(&b, 0, m->qname, HF_TYPE_A, HF_CLASS_IN, ttl,
+				    (const uint8_t *)"\xc0\x00\x02\x01", 4);
+		assert_true(r > 0);
+		ttl_off[i] = (uint16_t)r;
+	}
+	struct hf_msg_fill hdr = {
+		.req_id = m->req_id, .ttl = ttl, .rcode = 0, .variant = m->variant, .flags = flags,
+		.n_ttl = (uint8_t)n_rr,
+	};
+	hdr.msg_len = (uint16_t)hf_build_finish(&b);
+	int len = hf_msg_fill_encode(buf, sizeof(buf), &hdr, ttl_off, NULL, msg);
+	assert_true(len > 0);
+	assert_int_equal(hf_ring_enqueue(hf_shm_fill_ring(cp_shm, 0), HF_MSG_FILL, buf, (uint32_t)len), 0);
+}
+
+/* ---- fixtures ---- */
+
+static int group_setup(void **state)
+{
+	char prefix[64], instance[32], err[256];
+	char *argv[] = {
+		"test_worker", "--no-huge", "--no-pci", "-m", "128", "--no-shconf", "--no-telemetry",
+		prefix, "-l", "0", "--log-level=lib.eal:error",
+	};
+	(void)state;
+	snprintf(prefix, sizeof(prefix), "--file-prefix=hf-test-worker-%d", (int)getpid());
+	if (rte_eal_init((int)HF_ARRAY_SIZE(argv), argv) < 0) {
+		fprintf(stderr, "EAL init failed: %s\n", rte_strerror(rte_errno));
+		if (rte_errno == EACCES || rte_errno == EPERM)
+			exit(77);
+		return -1;
+	}
+	pool = rte_pktmbuf_pool_create("hf_test_worker", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       SOCKET_ID_ANY);
+	rx = rte_ring_create("hf_tw_rx", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	tx = rte_ring_create("hf_tw_tx", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!pool || !rx || !tx)
+		return -1;
+	int p = rte_eth_from_rings("hf_tw", &rx, 1, &tx, 1, SOCKET_ID_ANY);
+	if (p < 0)
+		return -1;
+	port = (uint16_t)p;
+	struct rte_eth_conf conf = { 0 };
+	if (rte_eth_dev_configure(port, 1, 1, &conf) < 0 ||
+	    rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, NULL, pool) < 0 ||
+	    rte_eth_tx_queue_setup(port, 0, 256, SOCKET_ID_ANY, NULL) < 0 ||
+	    rte_eth_dev_start(port) < 0)
+		return -1;
+	struct rte_ether_addr mac;
+	rte_eth_macaddr_get(port, &mac);
+	hf_net_addrs_init(&addrs, &mac);
+	hf_net_addrs_add4(&addrs, rte_cpu_to_be_32(SERVICE4));
+
+	snprintf(instance, sizeof(instance), "tw%d", (int)getpid());
+	if (hf_shm_create(instance, 1, &dp_shm, err, sizeof(err)) < 0 ||
+	    hf_shm_attach(instance, &cp_shm, err, sizeof(err)) < 0) {
+		fprintf(stderr, "shm: %s\n", err);
+		return -1;
+	}
+	urcu_qsbr_register_thread();
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	urcu_qsbr_unregister_thread();
+	hf_shm_detach(cp_shm);
+	hf_shm_destroy(dp_shm);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	const struct hf_cache_config cc = { .max_bytes = 1 << 20, .ttl_max = 86400, .max_stale = 3600 };
+	cache = hf_cache_create(&cc);
+	const struct hf_worker_config wc = {
+		.index = 0, .port_id = port, .queue_id = 0, .addrs = &addrs, .cache = cache,
+		.shm = dp_shm,
+		.pending = { .max_questions = 16, .max_waiters = 32, .max_waiters_per_q = 3,
+			     .timeout_ns = TIMEOUT_NS },
+	};
+	worker = hf_worker_create(&wc);
+	clk = (struct hf_worker_clock){ .real_s = T0, .mono_ns = 1000000000000ull };
+	control_beat();
+	turn();  /* housekeeping sees the control plane */
+	return worker && cache ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	struct hf_msg_miss m[32];
+	hf_worker_destroy(worker);
+	hf_cache_destroy(cache);
+	while (take_misses(m, 32) > 0)
+		;
+	return 0;
+}
+
+/* Moves both clocks; the control plane keeps beating unless told otherwise. */
+static void advance(uint32_t seconds, uint64_t ns, bool beat)
+{
+	clk.real_s += seconds;
+	clk.mono_ns += (uint64_t)seconds * 1000000000ull + ns;
+	if (beat)
+		control_beat();
+}
+
+/* ---- tests ---- */
+
+static void test_miss_coalesce_fill_hit(void **state)
+{
+	(void)state;
+	struct hf_msg_miss m[4];
+	struct reply r;
+
+	ask(1, "www.example.test", HF_TYPE_A, true);
+	ask(2, "WWW.Example.TEST", HF_TYPE_A, false);
+	turn();
+	expect_none();
+	assert_int_equal(take_misses(m, 4), 1);  /* two clients, one question */
+	assert_memory_equal(m[0].qname, "\3www\7example\4test", 18);
+	assert_int_equal(m[0].qtype, HF_TYPE_A);
+	assert_int_equal(m[0].variant, 0);
+
+	fill(&m[0], 300, 2, 0);
+	turn();
+	assert_true(get_reply(&r));
+	assert_int_equal(r.pkt.id, 1);
+	assert_int_equal(r.pkt.ancount, 2);
+	assert_true(r.pkt.edns.present);
+	assert_memory_equal(r.dns + 12, "\3www\7example\4test", 18);
+	done(&r);
+	assert_true(get_reply(&r));
+	assert_int_equal(r.pkt.id, 2);
+	assert_false(r.pkt.edns.present);
+	assert_memory_equal(r.dns + 12, "\3WWW\7Example\4TEST", 18);  /* its own case */
+	done(&r);
+
+	/* A hit, then the same hit 100 s later: TTLs count down. */
+	ask(3, "www.example.test", HF_TYPE_A, true);
+	turn();
+	assert_true(get_reply(&r));
+	assert_int_equal(r.rr[0].ttl, 300);
+	done(&r);
+	advance(100, 0, true);
+	ask(4, "www.example.test", HF_TYPE_A, true);
+	turn();
+	assert_true(get_reply(&r));
+	assert_int_equal(r.pkt.id, 4);
+	assert_int_equal(r.rr[0].ttl, 200);
+	assert_int_equal(r.rr[1].ttl, 200);
+	done(&r);
+	assert_int_equal(take_misses(m, 4), 0);
+
+	/* Past the TTL the entry is not fresh: a new miss. */
+	advance(201, 0, true);
+	ask(5, "www.example.test", HF_TYPE_A, true);
+	turn();
+	expect_none();
+	assert_int_equal(take_misses(m, 4), 1);
+}
+
+static void test_variants_apart(void **state)
+{
+	(void)state;
+	struct hf_msg_miss m[4];
+	uint8_t q[512];
+
+	ask(1, "v.example.test", HF_TYPE_A, true);
+	uint16_t len = make_query(q, 2, "v.example.test", HF_TYPE_A, false);
+	q[3] |= HF_FLAG_CD;
+	send_frame(q, len, 40002);
+	turn();
+	assert_int_equal(take_misses(m, 4), 2);  /* CD asks for another answer */
+	assert_int_equal(m[1].variant, HF_VARIANT_CD);
+}
+
+static void test_timeout_and_waiter_bound(void **state)
+{
+	(void)state;
+	struct hf_msg_miss m[4];
+	struct reply r;
+
+	for (uint16_t id = 1; id <= 4; id++)
+		ask(id, "slow.example.test", HF_TYPE_A, true);
+	turn();
+	/* Three may wait (max_waiters_per_q); the fourth is told at once. */
+	assert_true(get_reply(&r));
+	assert_int_equal(r.pkt.id, 4);
+	assert_int_equal(hf_pkt_rcode(&r.pkt), HF_RCODE_SERVFAIL);
+	assert_int_equal(reply_ede(&r), HF_EDE_OTHER);
+	done(&r);
+	assert_int_equal(take_misses(m, 4), 1);
+
+	advance(0, TIMEOUT_NS - 1, true);
+	turn();
+	expect_none();
+	advance(0, 2, true);
+	turn();
+	for (int i = 0; i < 3; i++) {
+		assert_true(get_reply(&r));
+		assert_int_equal(hf_pkt_rcode(&r.pkt), HF_RCODE_SERVFAIL);
+		assert_int_equal(reply_ede(&r), HF_EDE_OTHER);
+		done(&r);
+	}
+	/* The late fill only fills the cache. */
+	fill(&m[0], 60, 1, 0);
+	turn();
+	expect_none();
+	ask(9, "slow.example.test", HF_TYPE_A, true);
+	turn();
+	assert_true(get_reply(&r));
+	assert_int_equal(hf_pkt_rcode(&r.pkt), 0);
+	done(&r);
+}
+
+static void test_no_control_plane(void **state)
+{
+	(void)state;
+	struct reply r;
+	struct hf_msg_miss m[4];
+
+	advance(3, 0, false);  /* heartbeat now 3 s old */
+	turn();
+	ask(1, "gone.example.test", HF_TYPE_A, true);
+	turn();
+	assert_true(get_reply(&r));
+	assert_int_equal(hf_pkt_rcode(&r.pkt), HF_RCODE_SERVFAIL);
+	assert_int_equal(reply_ede(&r), HF_EDE_NOT_READY);
+	done(&r);
+	assert_int_equal(take_misses(m, 4), 0);
+}
+
+static void test_truncation(void **state)
+{
+	(void)state;
+	struct hf_msg_miss m[4];
+	struct reply r;
+
+	ask(1, "big.example.test", HF_TYPE_TXT, false);
+	turn();
+	assert_int_equal(take_misses(m, 4), 1);
+	fill(&m[0], 300, 4, 0);  /* ~850 octets: over 512 */
+	turn();
+	assert_true(get_reply(&r));
+	assert_true(r.pkt.flags & HF_FLAG_TC);
+	assert_int_equal(r.pkt.ancount, 0);
+	done(&r);
+	ask(2, "big.example.test", HF_TYPE_TXT, true);  /* 1232 is enough */
+	turn();
+	assert_true(get_reply(&r));
+	assert_false(r.pkt.flags & HF_FLAG_TC);
+	assert_int_equal(r.pkt.ancount, 4);
+	done(&r);
+}
+
+static void test_errors_and_drops(void **state)
+{
+	(void)state;
+	uint8_t q[512];
+	struct reply r;
+	uint16_t len;
+
+	len = make_query(q, 7, "x.test", HF_TYPE_A, false);
+	q[2] |= 0x80;  /* QR */
+	send_frame(q, len, 40000);
+	send_frame(q, 5, 40001);  /* shorter than a header */
+	turn();
+	expect_none();
+
+	len = make_query(q, 8, "x.test", HF_TYPE_A, false);
+	q[len++] = 0;  /* trailing octet */
+	send_frame(q, len, 40000);
+	turn();
+	assert_true(get_reply(&r));
+	assert_int_equal(r.pkt.id, 8);
+	assert_int_equal(hf_pkt_rcode(&r.pkt), HF_RCODE_FORMERR);
+	done(&r);
+
+	len = make_query(q, 9, "x.test", HF_TYPE_A, true);
+	q[len - 11 + 6] = 1;  /* EDNS version 1 */
+	send_frame(q, len, 40000);
+	turn();
+	assert_true(get_reply(&r));
+	assert_int_equal(hf_pkt_rcode(&r.pkt), HF_RCODE_BADVERS);
+	done(&r);
+
+	/* The worker counts each reason. */
+	hf_worker_flush_stats(worker);
+	const struct hf_shm_stats *s = hf_shm_stats(dp_shm, 0);
+	assert_int_equal(hf_shm_stat_get(s, HF_STAT_Q_RESPONSE), 1);
+	assert_int_equal(hf_shm_stat_get(s, HF_STAT_Q_SHORT), 1);
+	assert_int_equal(hf_shm_stat_get(s, HF_STAT_Q_MALFORMED), 1);
+	assert_int_equal(hf_shm_stat_get(s, HF_STAT_Q_BADVERS), 1);
+}
+
+static void test_control_restart_resends(void **state)
+{
+	(void)state;
+	struct hf_msg_miss m[4];
+	char err[256];
+
+	ask(1, "lost.example.test", HF_TYPE_A, true);
+	turn();
+	assert_int_equal(take_misses(m, 4), 1);  /* taken by a control plane that dies */
+	/* A new control plane attaches (generation + 1). */
+	hf_shm_detach(cp_shm);
+	char instance[32];
+	snprintf(instance, sizeof(instance), "tw%d", (int)getpid());
+	assert_int_equal(hf_shm_attach(instance, &cp_shm, err, sizeof(err)), 0);
+	advance(0, 2000000, true);
+	turn();
+	assert_int_equal(take_misses(m, 4), 1);  /* asked again */
+	assert_memory_equal(m[0].qname, "\4lost\7example\4test", 19);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_miss_coalesce_fill_hit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_variants_apart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_and_waiter_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_control_plane, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors_and_drops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_restart_resends, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
