@@ -160,6 +160,9 @@ int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
 
 	if (a->question_end != qe)
 		return -EINVAL;
+	/* The control plane marks an answer too large for any UDP client. */
+	if (hf_wire_get_u16(a->msg + 2) & HF_FLAG_TC)
+		flags |= HF_FLAG_TC;
 	/* RFC 6840 §5.8: AD only for clients that show they understand it. */
 	if (a->ad && ((q->variant & HF_VARIANT_DO) || (q->flags & HF_FLAG_AD)))
 		flags |= HF_FLAG_AD;

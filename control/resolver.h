@@ -1,0 +1,105 @@
+/*
+ * Iterative resolution: the control plane's recursion engine.
+ *
+ * A resolver lives on one libuv loop and is used from that loop's thread
+ * only: hf_resolver_resolve() starts a resolution and returns at once; the
+ * callback runs later on the same loop with the answer rendered the way the
+ * dataplane's cache stores it (struct hf_rendered: a DNS message plus the
+ * offsets of its TTL fields and its Extended DNS Errors). Thousands of
+ * resolutions may be in flight; none blocks the loop.
+ *
+ * What it does (issue 4): iterate from the root hints over kernel UDP
+ * sockets (TCP when a response is truncated); delegation cache (NS + glue),
+ * infrastructure cache (smoothed RTT per server address, EDNS, lameness),
+ * server choice by SRTT with exploration, retries and timeouts; glueless
+ * delegations; CNAME chains across zones; DNAME; NXDOMAIN/NODATA with
+ * negative caching (RFC 2308); cached failures (RFC 9520); random source
+ * port and ID per query, 0x20 with fallback, QNAME minimisation (RFC 9156,
+ * relaxed), bailiwick checks on every record kept, responses matched on
+ * address, port, ID and question; limits on referral depth, CNAME chain
+ * length, queries per resolution and NS names resolved per delegation.
+ * DNSSEC validation arrives later (issue 5) and will sit between the
+ * iterator and the rendering; the rendered form already carries AD and EDEs.
+ *
+ * Failures are rendered as SERVFAIL with the EDE that is true: 22 (No
+ * Reachable Authority) when no server answered, 23 (Network Error) for
+ * transport errors, never a DNSSEC code.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <uv.h>
+
+#include "include/holdfast/dns.h"
+#include "include/holdfast/msg.h"
+
+/*! Largest rendered message: what a fill slot carries (see shm.h). */
+#define HF_RENDERED_MSG_MAX 4096
+/*! Room for the EDNS options (EDEs) of one answer. */
+#define HF_RENDERED_EDE_MAX 512
+
+/*!
+ * An answer as the dataplane caches it (see include/holdfast/msg.h, "fill").
+ * msg holds header (QR, RA, rcode, TC if the answer did not fit), the
+ * question with the name in lower case, and the answer, authority and
+ * additional sections; no OPT record.
+ */
+struct hf_rendered {
+	uint16_t msg_len;
+	uint16_t rcode;        /*!< 12 bits */
+	uint32_t ttl;          /*!< seconds it stays fresh: the smallest TTL, or the negative TTL */
+	uint8_t flags;         /*!< enum hf_fill_flag: HF_FILL_AD, HF_FILL_NOCACHE */
+	uint8_t n_ttl;
+	uint16_t ede_len;
+	uint16_t ttl_off[HF_FILL_MAX_TTLS];
+	uint8_t ede[HF_RENDERED_EDE_MAX];    /*!< EDNS options, wire form (hf_ede_render()) */
+	uint8_t msg[HF_RENDERED_MSG_MAX];
+};
+
+struct hf_resolver_config {
+	const char *root_hints;          /*!< named.root-style file */
+	bool allow_loopback_upstreams;   /*!< the lab runs on 127.0.0.0/8 */
+	const struct sockaddr_storage *own_addresses;  /*!< never send queries to these */
+	unsigned n_own_addresses;
+	uint32_t query_timeout_ms;       /*!< first retransmission timeout for an unknown server */
+	uint32_t resolution_timeout_ms;  /*!< give up on a whole resolution after this */
+	size_t cache_bytes;              /*!< RRset, delegation and infrastructure caches together */
+};
+
+/*! Called once per resolution, on the loop's thread; ans is valid during the call only. */
+typedef void (*hf_resolve_cb)(void *ctx, const struct hf_rendered *ans);
+
+struct hf_resolver;
+
+/*!
+ * \brief Create a resolver on a loop.
+ * \param err  receives a one-line reason on failure (e.g. "root.hints:3: ...").
+ * \return NULL on failure.
+ */
+struct hf_resolver *hf_resolver_create(uv_loop_t *loop, const struct hf_resolver_config *cfg,
+				       char *err, size_t err_size);
+
+/*!
+ * \brief Stop every resolution (their callbacks are not called), close the
+ *        sockets and free the resolver. Run the loop afterwards until the
+ *        handles have closed.
+ */
+void hf_resolver_destroy(struct hf_resolver *r);
+
+/*!
+ * \brief Start resolving a question.
+ *
+ * \param qname    lower-cased wire form.
+ * \param variant  enum hf_variant (DO, CD) of the client's question.
+ * \return 0 (cb will be called exactly once), or a negative error code
+ *         (cb will not be called).
+ */
+int hf_resolver_resolve(struct hf_resolver *r, const uint8_t *qname, uint16_t qtype,
+			uint16_t qclass, uint8_t variant, hf_resolve_cb cb, void *ctx);
+
+/*! \brief Drop everything cached at or below name (all caches). */
+void hf_resolver_flush(struct hf_resolver *r, const uint8_t *name);
