@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "dataplane/query.h"
+#include "include/holdfast/defines.h"
 #include "include/holdfast/build.h"
 #include "include/holdfast/msg.h"
 #include "include/holdfast/pkt.h"
@@ -71,6 +72,96 @@ static bool hf_qtype_refused(uint16_t qtype, enum hf_query_reason *reason)
 	}
 }
 
+/* Everything of a well-formed query but its name. */
+static void hf_query_set(struct hf_query *q, const uint8_t *dns, uint16_t flags,
+			 uint16_t question_end, uint16_t qtype, uint16_t qclass, bool edns,
+			 bool do_bit, uint16_t udp_size, uint16_t room)
+{
+	q->id = hf_wire_get_u16(dns);
+	q->flags = flags;
+	q->question_end = question_end;
+	q->qtype = qtype;
+	q->qclass = qclass;
+	q->edns = edns;
+	q->variant = (uint8_t)((do_bit ? HF_VARIANT_DO : 0) |
+			       ((flags & HF_FLAG_CD) ? HF_VARIANT_CD : 0));
+	uint16_t limit = HF_UDP_MIN_SIZE;
+	if (edns && udp_size > limit)
+		limit = udp_size < HF_QUERY_EDNS_MAX ? udp_size : HF_QUERY_EDNS_MAX;
+	q->udp_limit = limit < room ? limit : room;
+}
+
+static inline uint8_t hf_ascii_lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+/*
+ * The shape of nearly every query: one question whose name is not
+ * compressed, empty answer and authority sections, at most an OPT record,
+ * class IN, an ordinary type. Read it in one pass, lower-casing the name
+ * straight into the cache key. Anything else (and every error) goes to the
+ * full parser, which also names the problem; so this may only say yes to
+ * what hf_pkt_parse() accepts and the checks below would let through.
+ */
+static bool hf_query_fast(const uint8_t *dns, uint16_t len, uint16_t room, uint16_t flags,
+			  struct hf_query *q)
+{
+	if (hf_wire_get_u16(dns + 4) != 1 || hf_wire_get_u16(dns + 6) != 0 ||
+	    hf_wire_get_u16(dns + 8) != 0 || hf_wire_get_u16(dns + 10) > 1 ||
+	    HF_FLAGS_OPCODE(flags) != HF_OPCODE_QUERY)
+		return false;
+
+	size_t pos = HF_DNS_HEADER_SIZE, n = 0;
+	for (;;) {
+		if (pos >= len)
+			return false;
+		uint8_t lb = dns[pos];
+		if (lb > HF_LABEL_MAXLEN || n + 1 + lb > HF_NAME_MAXLEN || pos + 1 + lb > len)
+			return false;  /* pointer, reserved type, too long, truncated */
+		q->qname[n] = lb;
+		for (size_t i = 1; i <= lb; i++)
+			q->qname[n + i] = hf_ascii_lower(dns[pos + i]);
+		n += 1 + (size_t)lb;
+		pos += 1 + (size_t)lb;
+		if (lb == 0)
+			break;
+	}
+	if (pos + 4 > len)
+		return false;
+	uint16_t qtype = hf_wire_get_u16(dns + pos);
+	uint16_t qclass = hf_wire_get_u16(dns + pos + 2);
+	enum hf_query_reason unused;
+	if (qclass != HF_CLASS_IN || hf_qtype_refused(qtype, &unused))
+		return false;
+	pos += 4;
+	const uint16_t question_end = (uint16_t)pos;
+
+	bool edns = false, do_bit = false;
+	uint16_t udp_size = 0;
+	if (hf_wire_get_u16(dns + 10) == 1) {
+		/* The only additional record must be a well-formed OPT, version 0. */
+		if (pos + HF_OPT_RR_FIXED > len || dns[pos] != 0 ||
+		    hf_wire_get_u16(dns + pos + 1) != HF_TYPE_OPT || dns[pos + 6] != 0)
+			return false;
+		uint16_t rdlen = hf_wire_get_u16(dns + pos + 9);
+		if (pos + HF_OPT_RR_FIXED + rdlen != len)
+			return false;
+		struct hf_edns e;
+		e.n_opts = 0;
+		if (hf_edns_parse_options(&e, dns, pos + HF_OPT_RR_FIXED, rdlen) != 0)
+			return false;
+		edns = true;
+		udp_size = hf_wire_get_u16(dns + pos + 3);
+		do_bit = hf_wire_get_u16(dns + pos + 7) & HF_EDNS_FLAG_DO;
+	} else if (pos != len) {
+		return false;
+	}
+	hf_query_set(q, dns, flags, question_end, qtype, qclass, edns, do_bit, udp_size, room);
+	q->qname_len = (uint8_t)n;
+	return true;
+}
+
 enum hf_query_verdict hf_query_parse(uint8_t *dns, uint16_t len, uint16_t room,
 				     struct hf_query *q, uint16_t *out_len,
 				     enum hf_query_reason *reason)
@@ -90,6 +181,8 @@ enum hf_query_verdict hf_query_parse(uint8_t *dns, uint16_t len, uint16_t room,
 		*reason = HF_QREASON_RESPONSE;
 		return HF_QUERY_DROP;
 	}
+	if (hf_likely(hf_query_fast(dns, len, room, flags, q)))
+		return HF_QUERY_LOOKUP;
 
 	int ret = hf_pkt_parse(&pkt, dns, len, NULL, 0);
 	bool question = ret == 0 && pkt.has_question;
@@ -116,18 +209,8 @@ enum hf_query_verdict hf_query_parse(uint8_t *dns, uint16_t len, uint16_t room,
 		rcode = pkt.qtype == HF_TYPE_OPT ? HF_RCODE_FORMERR : HF_RCODE_NOTIMP;
 		ede = HF_EDE_NOT_SUPPORTED;
 	} else {
-		q->id = id;
-		q->flags = flags;
-		q->question_end = pkt.question_end;
-		q->qtype = pkt.qtype;
-		q->qclass = pkt.qclass;
-		q->edns = edns;
-		q->variant = (uint8_t)((do_bit ? HF_VARIANT_DO : 0) |
-				       ((flags & HF_FLAG_CD) ? HF_VARIANT_CD : 0));
-		uint16_t limit = HF_UDP_MIN_SIZE;
-		if (edns && pkt.edns.udp_size > limit)
-			limit = pkt.edns.udp_size < HF_QUERY_EDNS_MAX ? pkt.edns.udp_size : HF_QUERY_EDNS_MAX;
-		q->udp_limit = limit < room ? limit : room;
+		hf_query_set(q, dns, flags, pkt.question_end, pkt.qtype, pkt.qclass, edns, do_bit,
+			     edns ? pkt.edns.udp_size : 0, room);
 		q->qname_len = pkt.qname_len;
 		memcpy(q->qname, pkt.qname, pkt.qname_len);
 		return HF_QUERY_LOOKUP;

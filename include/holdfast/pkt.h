@@ -91,6 +91,14 @@ struct hf_pkt {
 int hf_pkt_parse(struct hf_pkt *pkt, const uint8_t *wire, size_t size,
 		 struct hf_rr *rr, uint16_t rr_cap);
 
+/*!
+ * \brief Parse and check the options of an OPT record's RDATA into edns
+ *        (appending to edns->opts), for callers that locate the OPT record
+ *        themselves (the dataplane's fast path). Same checks and errors as
+ *        hf_pkt_parse(): HF_EOPTLEN, HF_ETOOMANYOPT, HF_ECOOKIE, HF_EEDELEN.
+ */
+int hf_edns_parse_options(struct hf_edns *edns, const uint8_t *wire, size_t off, size_t len);
+
 /*! \brief The first option with this code at or after index *from, or NULL. */
 const struct hf_edns_opt *hf_edns_find(const struct hf_edns *edns, uint16_t code, unsigned *from);
 

@@ -62,8 +62,13 @@ static int hf_rdata_check(const uint8_t *wire, uint16_t type, size_t off, size_t
 
 static int hf_opt_options(struct hf_pkt *pkt, size_t off, size_t len)
 {
+	return hf_edns_parse_options(&pkt->edns, pkt->wire, off, len);
+}
+
+int hf_edns_parse_options(struct hf_edns *edns, const uint8_t *wire, size_t off, size_t len)
+{
 	struct hf_wire_ctx ctx;
-	hf_wire_ctx_init(&ctx, pkt->wire, off + len);
+	hf_wire_ctx_init(&ctx, wire, off + len);
 	ctx.pos = off;
 
 	while (hf_wire_ctx_available(&ctx) > 0) {
@@ -73,7 +78,7 @@ static int hf_opt_options(struct hf_pkt *pkt, size_t off, size_t len)
 		uint16_t olen = hf_wire_ctx_read_u16(&ctx);
 		if (hf_wire_ctx_available(&ctx) < olen)
 			return HF_EOPTLEN;
-		if (pkt->edns.n_opts == HF_EDNS_MAX_OPTS)
+		if (edns->n_opts == HF_EDNS_MAX_OPTS)
 			return HF_ETOOMANYOPT;
 
 		switch (code) {
@@ -90,7 +95,7 @@ static int hf_opt_options(struct hf_pkt *pkt, size_t off, size_t len)
 		default:
 			break;
 		}
-		pkt->edns.opts[pkt->edns.n_opts++] = (struct hf_edns_opt){
+		edns->opts[edns->n_opts++] = (struct hf_edns_opt){
 			.code = code, .len = olen, .off = (uint16_t)ctx.pos,
 		};
 		hf_wire_ctx_skip(&ctx, olen);
