@@ -99,6 +99,14 @@ int hf_pkt_parse(struct hf_pkt *pkt, const uint8_t *wire, size_t size,
  */
 int hf_edns_parse_options(struct hf_edns *edns, const uint8_t *wire, size_t off, size_t len);
 
+/*!
+ * \brief Copy a record's RDATA out of its message with every embedded name
+ *        expanded (the layouts the parser checks; other types are copied as
+ *        they are), ready to be cached, compared or re-rendered elsewhere.
+ * \return Length written, HF_ERDATA or HF_ESPACE.
+ */
+int hf_rdata_unpack(const struct hf_pkt *pkt, const struct hf_rr *rr, uint8_t *out, size_t cap);
+
 /*! \brief The first option with this code at or after index *from, or NULL. */
 const struct hf_edns_opt *hf_edns_find(const struct hf_edns *edns, uint16_t code, unsigned *from);
 

@@ -111,7 +111,7 @@ static const struct hf_conf_item hf_conf_control_items[] = {
 		       "accept loopback name server addresses (lab only)"),
 	HF_CONF_LIST(struct hf_conf_control, "special-use-names", HF_CONF_T_NAME, HF_CONF_F_UNIQUE,
 		     special_use_names, 0, 0,
-		     "localhost. invalid. onion. local. home.arpa. test. example.",
+		     "localhost. invalid. onion. local. home.arpa. test.",
 		     "names never resolved upstream (RFC 6761 and the IANA registry)"),
 	HF_CONF_SCALAR(struct hf_conf_control, "metrics-listen", HF_CONF_T_ADDRPORT, metrics_listen,
 		       0, 0, "", "ADDR:PORT of the metrics endpoint; empty = off"),

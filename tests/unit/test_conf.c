@@ -83,7 +83,7 @@ static void test_defaults(void **state)
 	struct fixture *f = *state;
 	const struct hf_conf *c = &f->defaults;
 	static const char *const special[] = {
-		"localhost.", "invalid.", "onion.", "local.", "home.arpa.", "test.", "example.",
+		"localhost.", "invalid.", "onion.", "local.", "home.arpa.", "test.",
 	};
 
 	assert_string_equal(c->instance.name, "default");
@@ -153,7 +153,7 @@ static void test_docs_example(void **state)
 		"-l", "0,1", "--no-pci", "--in-memory", "--vdev=net_af_xdp0,iface=hf0",
 	};
 	static const char *const special[] = {
-		"localhost.", "invalid.", "onion.", "local.", "home.arpa.", "test.", "example.",
+		"localhost.", "invalid.", "onion.", "local.", "home.arpa.", "test.",
 	};
 	int rc = hf_conf_load(&f->conf, DOCS_EXAMPLE, f->err, sizeof(f->err));
 

@@ -1,0 +1,230 @@
+/*
+ * Upstream transport (control/resolver/upstream.c) against fake servers on
+ * 127.0.0.1: forged datagrams ignored (wrong ID, wrong 0x20 case), timeouts,
+ * refused ports, and a query over TCP.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <uv.h>
+
+#include "include/holdfast/wire_ctx.h"
+#include "control/resolver/upstream.h"
+#include "tests/unit/resolver_pkt.h"
+
+enum mode { ANSWER_AFTER_FORGERIES, SILENT };
+
+struct fake {
+	uv_loop_t loop;
+	uv_udp_t udp;
+	uv_tcp_t tcp, conn;
+	uv_write_t wr;
+	enum mode mode;
+	union hf_addr addr;
+	uint8_t rbuf[4096];
+	uint8_t tbuf[4096];
+	size_t tlen;
+	uint8_t reply[3][4096];
+	int done;
+	struct hf_upstream_result res;
+	uint16_t qtype_seen;
+};
+
+static void fake_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
+{
+	(void)s;
+	struct fake *f = h->data;
+	b->base = (char *)f->rbuf;
+	b->len = sizeof(f->rbuf);
+}
+
+static void fake_sent(uv_udp_send_t *req, int status)
+{
+	(void)status;
+	free(req);
+}
+
+static void send_udp(struct fake *f, const struct sockaddr *to, uint8_t *msg, size_t len)
+{
+	uv_udp_send_t *req = malloc(sizeof(*req));
+	uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
+	uv_udp_send(req, &f->udp, &b, 1, to, fake_sent);
+}
+
+/* A reply is the query with QR set: same ID, question (and case) and OPT. */
+static void fake_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
+		      unsigned flags)
+{
+	(void)buf;
+	(void)flags;
+	struct fake *f = h->data;
+	if (n <= 12 || from == NULL || f->mode == SILENT)
+		return;
+	for (int i = 0; i < 3; i++) {
+		memcpy(f->reply[i], f->rbuf, (size_t)n);
+		f->reply[i][2] |= 0x80;
+	}
+	f->qtype_seen = hf_wire_get_u16(f->rbuf + (size_t)n - 4 - 11);
+	/* 1: wrong ID. 2: right ID, question in the wrong case. 3: the real one. */
+	f->reply[0][1] ^= 1;
+	for (size_t i = 13; i < (size_t)n; i++) {
+		uint8_t c = f->reply[1][i];
+		if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
+			f->reply[1][i] ^= 0x20;
+			break;
+		}
+	}
+	for (int i = 0; i < 3; i++)
+		send_udp(f, from, f->reply[i], (size_t)n);
+}
+
+static void on_result(void *ctx, const struct hf_upstream_result *res)
+{
+	struct fake *f = ctx;
+	f->res = *res;
+	f->res.pkt = NULL;
+	if (res->status == 0)
+		assert_true(res->pkt->flags & HF_FLAG_QR);
+	f->done++;
+	if (!uv_is_closing((uv_handle_t *)&f->udp))
+		uv_close((uv_handle_t *)&f->udp, NULL);
+	if (uv_is_active((uv_handle_t *)&f->tcp) && !uv_is_closing((uv_handle_t *)&f->tcp))
+		uv_close((uv_handle_t *)&f->tcp, NULL);
+}
+
+static void fake_start(struct fake *f, enum mode mode)
+{
+	memset(f, 0, sizeof(*f));
+	f->mode = mode;
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	uv_udp_init(&f->loop, &f->udp);
+	f->udp.data = f;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	assert_int_equal(uv_udp_bind(&f->udp, (const struct sockaddr *)&sin, 0), 0);
+	int len = sizeof(f->addr);
+	uv_udp_getsockname(&f->udp, &f->addr.sa, &len);
+	uv_udp_recv_start(&f->udp, fake_alloc, fake_recv);
+}
+
+static void run(struct fake *f, bool tcp, bool use_0x20, uint32_t timeout_ms)
+{
+	struct hf_upstream_query q = {
+		.to = f->addr, .qname = N("host.example.test."), .qtype = HF_TYPE_A,
+		.qclass = HF_CLASS_IN, .tcp = tcp, .edns = true, .use_0x20 = use_0x20,
+		.timeout_ms = timeout_ms,
+	};
+	struct hf_upstream *u;
+	assert_int_equal(hf_upstream_send(&f->loop, &q, on_result, f, &u), 0);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(f->done, 1);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+}
+
+static void test_forgeries_ignored(void **state)
+{
+	(void)state;
+	static struct fake f;
+	fake_start(&f, ANSWER_AFTER_FORGERIES);
+	run(&f, false, true, 2000);
+	assert_int_equal(f.res.status, 0);
+	assert_int_equal(f.res.n_ignored, 1);       /* the wrong ID */
+	assert_int_equal(f.res.n_case_mismatch, 1); /* the wrong case */
+}
+
+static void test_timeout(void **state)
+{
+	(void)state;
+	static struct fake f;
+	fake_start(&f, SILENT);
+	uint64_t t0 = uv_hrtime();
+	run(&f, false, true, 100);
+	assert_int_equal(f.res.status, -ETIMEDOUT);
+	assert_true(uv_hrtime() - t0 >= 90 * 1000000ull);
+}
+
+static void test_refused(void **state)
+{
+	(void)state;
+	static struct fake f;
+	fake_start(&f, SILENT);
+	/* Close the server: its port now answers with ICMP port unreachable. */
+	uv_close((uv_handle_t *)&f.udp, NULL);
+	uv_run(&f.loop, UV_RUN_DEFAULT);
+	run(&f, false, false, 2000);
+	assert_int_equal(f.res.status, -ECONNREFUSED);
+}
+
+/* ---- TCP: one length-prefixed query in, the same back with QR ---- */
+
+static void tcp_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
+{
+	(void)s;
+	struct fake *f = h->data;
+	b->base = (char *)f->tbuf + f->tlen;
+	b->len = sizeof(f->tbuf) - f->tlen;
+}
+
+static void tcp_written(uv_write_t *w, int status)
+{
+	(void)status;
+	struct fake *f = w->data;
+	uv_close((uv_handle_t *)&f->conn, NULL);
+}
+
+static void tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	(void)b;
+	struct fake *f = s->data;
+	if (n < 0)
+		return;
+	f->tlen += (size_t)n;
+	if (f->tlen < 2 || f->tlen < 2u + hf_wire_get_u16(f->tbuf))
+		return;
+	uv_read_stop(s);
+	f->tbuf[4] |= 0x80;
+	uv_buf_t out = uv_buf_init((char *)f->tbuf, (unsigned)f->tlen);
+	f->wr.data = f;
+	uv_write(&f->wr, s, &out, 1, tcp_written);
+}
+
+static void tcp_accept(uv_stream_t *server, int status)
+{
+	struct fake *f = server->data;
+	assert_int_equal(status, 0);
+	uv_tcp_init(&f->loop, &f->conn);
+	f->conn.data = f;
+	assert_int_equal(uv_accept(server, (uv_stream_t *)&f->conn), 0);
+	uv_read_start((uv_stream_t *)&f->conn, tcp_alloc, tcp_read);
+}
+
+static void test_tcp(void **state)
+{
+	(void)state;
+	static struct fake f;
+	fake_start(&f, SILENT);
+	uv_tcp_init(&f.loop, &f.tcp);
+	f.tcp.data = &f;
+	assert_int_equal(uv_tcp_bind(&f.tcp, &f.addr.sa, 0), 0);
+	assert_int_equal(uv_listen((uv_stream_t *)&f.tcp, 4, tcp_accept), 0);
+	run(&f, true, true, 2000);
+	assert_int_equal(f.res.status, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_forgeries_ignored),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_tcp),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
