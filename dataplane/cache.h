@@ -131,7 +131,9 @@ enum hf_cache_flag {
  *       50     1  variant                     enum hf_variant
  *       51     1  flags                       enum hf_cache_flag
  *       52     1  referenced                  CLOCK bit, _Atomic
- *       53     3  (padding)
+ *       53     1  (padding)
+ *       54     2  sections_sum                Internet checksum sum of msg[question_end..]
+ *                                             at its offset (include/holdfast/csum.h)
  *       56     8  cache                       owner, for the free callback's accounting
  *       64    16  struct rcu_head rcu         used once the entry is removed
  *       80        data[]:
@@ -162,6 +164,7 @@ struct hf_cache_entry {
 	uint8_t variant;
 	uint8_t flags;
 	_Atomic uint8_t referenced;
+	uint16_t sections_sum;
 	struct hf_cache *cache;
 	struct rcu_head rcu;
 	uint8_t data[];

@@ -43,6 +43,7 @@ RTE_LOG_REGISTER(hf_logtype_dp, hf.dp.main, INFO);
 #define HF_EAL_ARGV_MAX (HF_CONF_EAL_ARGS_MAX + 2)
 #define HF_MAIN_TICK_US 1000        /* main lcore wakes every millisecond */
 #define HF_STATS_PERIOD_NS UINT64_C(10000000000)
+#define HF_SWEEP_IDLE_NS UINT64_C(100000000)  /* sweep period while memory is plentiful */
 #define HF_PENDING_QUESTIONS 4096   /* outstanding questions per worker */
 #define HF_PENDING_WAITERS 4096     /* clients waiting, per worker */
 
@@ -274,7 +275,9 @@ static void hf_print_stats(struct hf_dataplane *dp)
 static void hf_dataplane_run(struct hf_dataplane *dp)
 {
 	struct hf_worker_clock now;
-	uint64_t next_beat = 0, next_stats = 0;
+	struct hf_cache_stats cs;
+	uint64_t next_beat = 0, next_stats = 0, next_sweep = 0;
+	const uint64_t low_water = dp->conf.cache.size / 100 * HF_CACHE_LOW_PCT;
 
 	urcu_qsbr_register_thread();
 	while (!atomic_load(&hf_stop)) {
@@ -283,7 +286,15 @@ static void hf_dataplane_run(struct hf_dataplane *dp)
 			hf_shm_heartbeat(dp->shm, now.mono_ns);
 			next_beat = now.mono_ns + HF_SHM_HEARTBEAT_NS;
 		}
-		hf_cache_sweep(dp->cache, now.real_s);
+		/* Sweep every tick while the cache is above its low watermark;
+		 * otherwise only the stale-window expiry needs the hand to move,
+		 * and a sweep every 100 ms does that without taking the CPU a
+		 * worker may share with us. */
+		hf_cache_stats(dp->cache, &cs);
+		if (cs.bytes > low_water || now.mono_ns >= next_sweep) {
+			hf_cache_sweep(dp->cache, now.real_s);
+			next_sweep = now.mono_ns + HF_SWEEP_IDLE_NS;
+		}
 		if (now.mono_ns >= next_stats) {
 			if (next_stats)
 				hf_print_stats(dp);

@@ -4,6 +4,7 @@
 #include "dataplane/query.h"
 #include "include/holdfast/defines.h"
 #include "include/holdfast/build.h"
+#include "include/holdfast/csum.h"
 #include "include/holdfast/msg.h"
 #include "include/holdfast/pkt.h"
 #include "include/holdfast/wire_ctx.h"
@@ -232,7 +233,7 @@ int hf_query_error(uint8_t *dns, uint16_t room, const struct hf_query *q, uint16
 }
 
 int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
-		    const struct hf_answer *a)
+		    const struct hf_answer *a, uint32_t *sum)
 {
 	const uint16_t qe = q->question_end;
 	const uint16_t opt_len = q->edns ? HF_OPT_RR_FIXED + a->ede_len : 0;
@@ -240,6 +241,7 @@ int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
 	uint16_t flags = hf_response_flags(q->flags, a->rcode);
 	uint16_t an = 0, ns = 0, ar = 0;
 	uint16_t pos = qe;
+	uint32_t acc = 0;
 
 	if (a->question_end != qe)
 		return -EINVAL;
@@ -254,10 +256,15 @@ int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
 		flags |= HF_FLAG_TC;
 	} else {
 		memcpy(dns + qe, a->msg + qe, sections);
+		acc = a->sections_sum;
 		for (unsigned i = 0; i < a->n_ttl; i++) {
 			uint8_t *t = dns + a->ttl_off[i];
 			uint32_t ttl = hf_wire_get_u32(t);
+			if (a->age == 0)
+				continue;
+			uint16_t before = hf_csum_at(t, 4, a->ttl_off[i]);
 			hf_wire_put_u32(t, ttl > a->age ? ttl - a->age : 0);
+			acc = hf_csum_replace(acc, before, hf_csum_at(t, 4, a->ttl_off[i]));
 		}
 		an = hf_wire_get_u16(a->msg + 6);
 		ns = hf_wire_get_u16(a->msg + 8);
@@ -276,6 +283,8 @@ int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
 					 ((q->variant & HF_VARIANT_DO) ? HF_EDNS_FLAG_DO : 0));
 		hf_wire_put_u16(opt + 9, a->ede_len);
 		memcpy(opt + HF_OPT_RR_FIXED, a->ede, a->ede_len);
+		if (sum)
+			acc += hf_csum_at(opt, opt_len, pos);
 		pos = (uint16_t)(pos + opt_len);
 		ar++;
 	}
@@ -285,5 +294,10 @@ int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
 	hf_wire_put_u16(dns + 6, an);
 	hf_wire_put_u16(dns + 8, ns);
 	hf_wire_put_u16(dns + 10, ar);
+	if (sum) {
+		/* Header and the client's question are summed here; the
+		 * sections' sum came with the answer. */
+		*sum = a->has_sum ? acc + hf_csum_at(dns, qe, 0) : 0;
+	}
 	return pos;
 }

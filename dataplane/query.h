@@ -76,6 +76,8 @@ struct hf_answer {
 	uint16_t ede_len;
 	uint16_t rcode;            /*!< 12 bits */
 	bool ad;                   /*!< validated secure */
+	bool has_sum;              /*!< sections_sum is known */
+	uint16_t sections_sum;     /*!< hf_csum_at() of msg[question_end..msg_len) at question_end */
 	uint32_t age;              /*!< seconds to take off every TTL */
 };
 
@@ -100,11 +102,15 @@ enum hf_query_verdict hf_query_parse(uint8_t *dns, uint16_t len, uint16_t room,
  * \param dns   The buffer holding the client's query (header and question are
  *              kept).
  * \param room  Bytes available at dns.
+ * \param sum   If not NULL and a->has_sum, receives the Internet checksum sum
+ *              (unfolded, include/holdfast/csum.h) of the whole response,
+ *              built from the answer's precomputed sum instead of reading the
+ *              copied sections again; left 0 when it cannot be known.
  * \return Response length, or -EINVAL if the answer is for a question of
  *         another length (then treat the query as a miss).
  */
 int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
-		    const struct hf_answer *a);
+		    const struct hf_answer *a, uint32_t *sum);
 
 /*!
  * \brief Write an error response (e.g. SERVFAIL) with one Extended DNS Error.

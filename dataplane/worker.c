@@ -142,17 +142,29 @@ static void hf_exc_flush(struct hf_worker *w)
 	w->n_exc = 0;
 }
 
-/* Sends the DNS response written at the frame's payload. */
-static void hf_send_dns(struct hf_worker *w, struct rte_mbuf *m, const struct hf_net_meta *meta,
-			int len)
+/*
+ * Sends the DNS response written at the frame's payload. sum is the
+ * response's checksum sum when the caller knows it (0: compute it).
+ */
+static void hf_send_dns_sum(struct hf_worker *w, struct rte_mbuf *m,
+			    const struct hf_net_meta *meta, int len, uint32_t sum)
 {
-	if (hf_unlikely(len < 0 || hf_net_udp_reply(m, meta, (uint16_t)len) != 0)) {
+	int ret = len < 0 ? -EINVAL :
+		  sum ? hf_net_udp_reply_sum(m, meta, (uint16_t)len, sum) :
+			hf_net_udp_reply(m, meta, (uint16_t)len);
+	if (hf_unlikely(ret != 0)) {
 		rte_pktmbuf_free(m);
 		w->counter[HF_STAT_TX_DROPPED]++;
 		return;
 	}
 	w->counter[HF_STAT_DNS_ANSWERS]++;
 	hf_tx_push(w, m);
+}
+
+static void hf_send_dns(struct hf_worker *w, struct rte_mbuf *m, const struct hf_net_meta *meta,
+			int len)
+{
+	hf_send_dns_sum(w, m, meta, len, 0);
 }
 
 static void hf_answer_from_entry(struct hf_answer *a, const struct hf_cache_entry *e, uint32_t now)
@@ -162,6 +174,7 @@ static void hf_answer_from_entry(struct hf_answer *a, const struct hf_cache_entr
 		.ttl_off = hf_cache_entry_ttl_off(e), .n_ttl = e->n_ttl,
 		.ede = hf_cache_entry_ede(e), .ede_len = e->ede_len,
 		.rcode = e->rcode, .ad = e->flags & HF_CACHE_F_AD,
+		.has_sum = true, .sections_sum = e->sections_sum,
 		.age = now > e->inserted ? now - e->inserted : 0,
 	};
 }
@@ -195,12 +208,13 @@ static void hf_answer_waiter(struct hf_worker *w, struct rte_mbuf *m, const stru
 		rte_pktmbuf_free(m);  /* cannot happen: it was parsed before */
 		return;
 	}
-	int len = a ? hf_query_answer(dns, room, &q, a) : -1;
+	uint32_t sum = 0;
+	int len = a ? hf_query_answer(dns, room, &q, a, &sum) : -1;
 	if (len < 0)
 		len = hf_query_error(dns, room, &q, HF_RCODE_SERVFAIL, ede, text);
 	else if (dns[2] & (HF_FLAG_TC >> 8))
 		w->counter[HF_STAT_TRUNCATED]++;
-	hf_send_dns(w, m, &meta, len);
+	hf_send_dns_sum(w, m, &meta, len, sum);
 }
 
 static void hf_servfail_lookup(struct hf_worker *w, struct hf_lookup *lk, enum hf_shm_stat why,
@@ -279,13 +293,14 @@ static void hf_lookup_burst(struct hf_worker *w, struct hf_lookup *lk, unsigned 
 	for (unsigned i = 0; i < n; i++) {
 		const struct hf_cache_entry *e = hf_cache_lookup(w->cfg.cache, &lk[i].key, lk[i].hash);
 		if (e && now->real_s < e->expires) {
+			uint32_t sum;
 			hf_answer_from_entry(&a, e, now->real_s);
-			int len = hf_query_answer(lk[i].dns, lk[i].room, &lk[i].q, &a);
+			int len = hf_query_answer(lk[i].dns, lk[i].room, &lk[i].q, &a, &sum);
 			if (hf_likely(len >= 0)) {
 				w->counter[HF_STAT_CACHE_HITS]++;
 				if (lk[i].dns[2] & (HF_FLAG_TC >> 8))
 					w->counter[HF_STAT_TRUNCATED]++;
-				hf_send_dns(w, lk[i].m, lk[i].meta, len);
+				hf_send_dns_sum(w, lk[i].m, lk[i].meta, len, sum);
 				continue;
 			}
 		}

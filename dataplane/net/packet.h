@@ -294,3 +294,11 @@ uint8_t *hf_net_udp_payload(struct rte_mbuf *m, const struct hf_net_meta *meta,
  */
 int hf_net_udp_reply(struct rte_mbuf *m, const struct hf_net_meta *meta,
 		     uint16_t new_payload_len);
+
+/*!
+ * \brief hf_net_udp_reply() for a caller that knows the Internet checksum
+ *        sum of the payload it wrote (include/holdfast/csum.h: the unfolded
+ *        sum of the payload's 16-bit words), so the payload is not read again.
+ */
+int hf_net_udp_reply_sum(struct rte_mbuf *m, const struct hf_net_meta *meta,
+			 uint16_t new_payload_len, uint32_t payload_sum);

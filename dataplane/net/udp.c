@@ -7,6 +7,7 @@
 
 #include "dataplane/net/net_impl.h"
 #include "dataplane/net/packet.h"
+#include "include/holdfast/csum.h"
 
 #define UDP_HDR_LEN 8
 #define IP_LEN_MAX  65535u
@@ -31,8 +32,20 @@ uint8_t *hf_net_udp_payload(struct rte_mbuf *m, const struct hf_net_meta *meta,
 	return rte_pktmbuf_mtod_offset(m, uint8_t *, meta->payload_off);
 }
 
-int hf_net_udp_reply(struct rte_mbuf *m, const struct hf_net_meta *meta,
-		     uint16_t new_payload_len)
+/* UDP checksum from the pseudo-header, the UDP header and a known payload sum. */
+static uint16_t hf_udp_cksum_from(uint16_t phdr_sum, const struct rte_udp_hdr *udp,
+				  uint32_t payload_sum)
+{
+	uint32_t sum = phdr_sum + payload_sum;
+	sum += rte_be_to_cpu_16(udp->src_port) + rte_be_to_cpu_16(udp->dst_port) +
+	       rte_be_to_cpu_16(udp->dgram_len);
+	uint16_t c = (uint16_t)~hf_csum_fold(sum);
+	/* RFC 768: a computed 0 is sent as all ones (0 means "none"). */
+	return rte_cpu_to_be_16(c == 0 ? 0xffff : c);
+}
+
+static int hf_udp_reply(struct rte_mbuf *m, const struct hf_net_meta *meta,
+			uint16_t new_payload_len, bool have_sum, uint32_t payload_sum)
 {
 	struct rte_udp_hdr *udp;
 	uint16_t room, t;
@@ -68,7 +81,9 @@ int hf_net_udp_reply(struct rte_mbuf *m, const struct hf_net_meta *meta,
 		hf_net_swap16(ip->src_addr, ip->dst_addr);
 		ip->payload_len = udp->dgram_len;
 		ip->hop_limits = HF_NET_REPLY_TTL;
-		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+		udp->dgram_cksum = have_sum ?
+			hf_udp_cksum_from(rte_be_to_cpu_16(rte_ipv6_phdr_cksum(ip, 0)), udp, payload_sum) :
+			rte_ipv6_udptcp_cksum(ip, udp);
 	} else {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + meta->l3_off);
 		rte_be32_t a = ip->src_addr;
@@ -81,8 +96,22 @@ int hf_net_udp_reply(struct rte_mbuf *m, const struct hf_net_meta *meta,
 		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		udp->dgram_cksum = have_sum ?
+			hf_udp_cksum_from(rte_be_to_cpu_16(rte_ipv4_phdr_cksum(ip, 0)), udp, payload_sum) :
+			rte_ipv4_udptcp_cksum(ip, udp);
 	}
 	hf_net_clear_rx_flags(m);
 	return 0;
+}
+
+int hf_net_udp_reply(struct rte_mbuf *m, const struct hf_net_meta *meta,
+		     uint16_t new_payload_len)
+{
+	return hf_udp_reply(m, meta, new_payload_len, false, 0);
+}
+
+int hf_net_udp_reply_sum(struct rte_mbuf *m, const struct hf_net_meta *meta,
+			 uint16_t new_payload_len, uint32_t payload_sum)
+{
+	return hf_udp_reply(m, meta, new_payload_len, true, payload_sum);
 }

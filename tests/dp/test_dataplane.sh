@@ -62,7 +62,7 @@ dataplane:
 cache:
   size: 64M
   resolution-timeout: 1s
-  max-waiters: 8
+  max-waiters: 16   # the coalescing check sends ten at once
 EOY
 	"$dp_bin" -c "$work/holdfast.yaml" >"$work/dp.log" 2>&1 &
 	dp_pid=$!

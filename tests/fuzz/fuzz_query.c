@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	if (render(&q, msg, ttl_off, &a) == 0) {
-		int n = hf_query_answer(buf, ROOM, &q, &a);
+		int n = hf_query_answer(buf, ROOM, &q, &a, NULL);
 		assert(n > 0 && n <= q.udp_limit);
 		assert(hf_pkt_parse(&pkt, buf, (size_t)n, NULL, 0) == 0);
 		assert(pkt.id == q.id);

@@ -8,6 +8,7 @@
 
 #include "dataplane/query.h"
 #include "include/holdfast/build.h"
+#include "include/holdfast/csum.h"
 #include "include/holdfast/msg.h"
 #include "include/holdfast/name.h"
 #include "include/holdfast/pkt.h"
@@ -211,7 +212,7 @@ static void test_answer(void **state)
 	render(&r, 0);
 	uint16_t len = make_query(buf, true, 1232, HF_EDNS_FLAG_DO, 0);
 	assert_int_equal(parse(buf, len, &q, &out, &why), HF_QUERY_LOOKUP);
-	int n = hf_query_answer(buf, ROOM, &q, &r.a);
+	int n = hf_query_answer(buf, ROOM, &q, &r.a, NULL);
 	assert_true(n > 0);
 	assert_int_equal(hf_pkt_parse(&pkt, buf, (size_t)n, rr, 8), 0);
 	assert_int_equal(pkt.id, 0x1234);
@@ -232,7 +233,7 @@ static void test_answer(void **state)
 	/* No EDNS, no DO: no OPT and no AD. */
 	len = make_query(buf, false, 0, 0, 0);
 	assert_int_equal(parse(buf, len, &q, &out, &why), HF_QUERY_LOOKUP);
-	n = hf_query_answer(buf, ROOM, &q, &r.a);
+	n = hf_query_answer(buf, ROOM, &q, &r.a, NULL);
 	assert_int_equal(hf_pkt_parse(&pkt, buf, (size_t)n, rr, 8), 0);
 	assert_false(pkt.flags & HF_FLAG_AD);
 	assert_false(pkt.edns.present);
@@ -241,12 +242,12 @@ static void test_answer(void **state)
 	len = make_query(buf, false, 0, 0, 0);
 	buf[3] |= HF_FLAG_AD;
 	parse(buf, len, &q, &out, &why);
-	n = hf_query_answer(buf, ROOM, &q, &r.a);
+	n = hf_query_answer(buf, ROOM, &q, &r.a, NULL);
 	assert_true(buf[3] & HF_FLAG_AD);
 
 	/* A question of another length is a miss, not a wrong answer. */
 	r.a.question_end = 40;
-	assert_int_equal(hf_query_answer(buf, ROOM, &q, &r.a), -EINVAL);
+	assert_int_equal(hf_query_answer(buf, ROOM, &q, &r.a, NULL), -EINVAL);
 }
 
 static void test_truncation(void **state)
@@ -262,7 +263,7 @@ static void test_truncation(void **state)
 	render(&r, 3);  /* ~900 bytes: over 512, under 1232 */
 	uint16_t len = make_query(buf, false, 0, 0, 0);
 	parse(buf, len, &q, &out, &why);
-	int n = hf_query_answer(buf, ROOM, &q, &r.a);
+	int n = hf_query_answer(buf, ROOM, &q, &r.a, NULL);
 	assert_int_equal(hf_pkt_parse(&pkt, buf, (size_t)n, NULL, 0), 0);
 	assert_true(pkt.flags & HF_FLAG_TC);
 	assert_int_equal(pkt.ancount + pkt.nscount + pkt.arcount, 0);
@@ -270,7 +271,7 @@ static void test_truncation(void **state)
 
 	len = make_query(buf, true, 1232, 0, 0);
 	parse(buf, len, &q, &out, &why);
-	n = hf_query_answer(buf, ROOM, &q, &r.a);
+	n = hf_query_answer(buf, ROOM, &q, &r.a, NULL);
 	assert_true(n > 512);
 	assert_int_equal(hf_pkt_parse(&pkt, buf, (size_t)n, NULL, 0), 0);
 	assert_false(pkt.flags & HF_FLAG_TC);
@@ -297,6 +298,42 @@ static void test_error_with_ede(void **state)
 	assert_memory_equal(buf + 12, "\3WwW\7ExAmPlE\3cOm", 17);
 }
 
+/* The checksum sum built from the answer's precomputed one equals summing
+ * the whole response, for every age, with and without EDNS, truncated too. */
+static void test_answer_sum(void **state)
+{
+	(void)state;
+	uint8_t buf[ROOM];
+	struct hf_query q;
+	uint16_t out;
+	enum hf_query_reason why;
+	struct rendered r;
+
+	for (unsigned txt = 0; txt <= 3; txt += 3) {
+		render(&r, txt);
+		r.a.has_sum = true;
+		r.a.sections_sum = hf_csum_at(r.msg + r.a.question_end,
+					      r.a.msg_len - r.a.question_end, r.a.question_end);
+		for (uint32_t age = 0; age < 400; age += 37) {
+			for (int edns = 0; edns <= 1; edns++) {
+				uint16_t len = make_query(buf, edns, 1232, HF_EDNS_FLAG_DO, 0);
+				assert_int_equal(parse(buf, len, &q, &out, &why), HF_QUERY_LOOKUP);
+				r.a.age = age;
+				uint32_t sum = 0;
+				int n = hf_query_answer(buf, ROOM, &q, &r.a, &sum);
+				assert_true(n > 0);
+				assert_int_equal(hf_csum_fold(sum), hf_csum_at(buf, (size_t)n, 0));
+			}
+		}
+	}
+	r.a.has_sum = false;
+	uint32_t sum = 1;
+	uint16_t len = make_query(buf, true, 1232, 0, 0);
+	parse(buf, len, &q, &out, &why);
+	hf_query_answer(buf, ROOM, &q, &r.a, &sum);
+	assert_int_equal(sum, 0);  /* unknown: the caller sums the packet */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_answer),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_error_with_ede),
+		cmocka_unit_test(test_answer_sum),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
