@@ -78,7 +78,9 @@
  *  - ops ring: producer = control, consumer = the dataplane's main lcore.
  *  - miss ring i: producer = worker i, consumer = control.
  *  - fill ring i: producer = control, consumer = worker i.
- *  - stats i: worker i only; anyone may read.
+ *  - stats i: worker i only; anyone may read (a monitor such as hf-stats
+ *    or holdfastctl uses hf_shm_open_ro(): a PROT_READ mapping that never
+ *    touches the claim, so it works next to a running control plane).
  * The per-writer groups sit on separate pairs of cache lines (see
  * "include/holdfast/ring.h" for the rings' own layout).
  *
@@ -405,6 +407,35 @@ int hf_shm_create(const char *instance, unsigned n_workers, struct hf_shm **out,
 int hf_shm_attach(const char *instance, struct hf_shm **out, char *err, size_t err_size);
 
 /*!
+ * \brief Open the region read-only, without claiming anything (monitors).
+ *
+ * For readers of the statistics and the header (hf-stats, holdfastctl) that
+ * must work while a control plane holds the claim. Validates the region
+ * exactly as hf_shm_attach() does (same return codes, except that it never
+ * answers HF_ESHMBUSY), but opens the object O_RDONLY, maps it PROT_READ and
+ * never writes to it: the claim, the heartbeats and the rings are left
+ * alone. On the handle it returns:
+ *  - hf_shm_stats(), hf_shm_header(), hf_shm_n_workers(), the generations,
+ *    hf_shm_peer_age_ns() (age of the dataplane's heartbeat) and
+ *    hf_shm_check() (HF_ESHMRETIRED once the region is retired; never
+ *    HF_ESHMTAKEN) work as on a control plane's handle;
+ *  - hf_shm_heartbeat() returns -EPERM and writes nothing;
+ *  - the ring accessors return pointers into read-only memory: producing or
+ *    consuming through them faults (SIGSEGV). Do not use them.
+ * Release the handle with hf_shm_detach(), which then releases no claim.
+ *
+ * \param instance  instance name (see hf_shm_name()).
+ * \param out       receives the handle on success.
+ * \param err       if not NULL, receives a one-line reason on failure.
+ * \param err_size  size of err.
+ * \return 0; HF_ESHMMAGIC, HF_ESHMABI, HF_ESHMSIZE, HF_ESHMLAYOUT,
+ *         HF_ESHMRING; HF_ESHMRETIRED; -EAGAIN; -ENOENT if no dataplane
+ *         runs; -EPERM if another user owns the object; another negative
+ *         errno.
+ */
+int hf_shm_open_ro(const char *instance, struct hf_shm **out, char *err, size_t err_size);
+
+/*!
  * \brief Unmap the region and free the handle.
  *
  * A control plane releases its claim first (if it still holds it), so that
@@ -430,7 +461,7 @@ void hf_shm_destroy(struct hf_shm *shm);
  * \param shm     the handle.
  * \param now_ns  hf_shm_now_ns(), possibly cached by the caller's loop.
  * \return 0; HF_ESHMTAKEN if this control plane has lost its claim (nothing
- *         is written).
+ *         is written); -EPERM on a read-only handle (hf_shm_open_ro()).
  */
 int hf_shm_heartbeat(struct hf_shm *shm, uint64_t now_ns);
 

@@ -44,6 +44,7 @@ struct hf_shm {
 	unsigned char *base;
 	size_t map_size;
 	bool dataplane;            /* creator (true) or control plane */
+	bool readonly;             /* hf_shm_open_ro(): PROT_READ mapping, no claim */
 	uint64_t claim;            /* control: the cp_claim value we wrote */
 	dev_t dev;                 /* identity of the object, to unlink only our own */
 	ino_t ino;
@@ -487,7 +488,9 @@ static int hf_shm_claim(struct hf_shm *shm, char *err, size_t err_size)
 	}
 }
 
-int hf_shm_attach(const char *instance, struct hf_shm **out, char *err, size_t err_size)
+/* Attach (claim = true, read-write) or open read-only (claim = false). */
+static int hf_shm_open_(const char *instance, bool claim, struct hf_shm **out,
+			char *err, size_t err_size)
 {
 	struct hf_shm *shm;
 	struct hf_shm_header *h;
@@ -506,7 +509,8 @@ int hf_shm_attach(const char *instance, struct hf_shm **out, char *err, size_t e
 			    instance ? instance : "(null)");
 		goto err_free_handle;
 	}
-	fd = shm_open(shm->name, O_RDWR, 0);
+	shm->readonly = !claim;
+	fd = shm_open(shm->name, claim ? O_RDWR : O_RDONLY, 0);
 	if (fd < 0) {
 		rc = -errno;
 		hf_shm_fail(err, err_size, shm->name, rc, "%s%s", strerror(-rc),
@@ -535,7 +539,8 @@ int hf_shm_attach(const char *instance, struct hf_shm **out, char *err, size_t e
 	}
 	shm->dev = st.st_dev;
 	shm->ino = st.st_ino;
-	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	base = mmap(NULL, (size_t)st.st_size, claim ? PROT_READ | PROT_WRITE : PROT_READ,
+		    MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED) {
 		rc = hf_shm_fail(err, err_size, shm->name, -errno, "mmap: %s", strerror(errno));
 		goto err_close;
@@ -609,9 +614,11 @@ int hf_shm_attach(const char *instance, struct hf_shm **out, char *err, size_t e
 	}
 	if (rc < 0)
 		goto err_unmap;
-	rc = hf_shm_claim(shm, err, err_size);
-	if (rc < 0)
-		goto err_unmap;
+	if (claim) {
+		rc = hf_shm_claim(shm, err, err_size);
+		if (rc < 0)
+			goto err_unmap;
+	}
 	*out = shm;
 	return 0;
 
@@ -625,11 +632,21 @@ err_free_handle:
 	return rc;
 }
 
+int hf_shm_attach(const char *instance, struct hf_shm **out, char *err, size_t err_size)
+{
+	return hf_shm_open_(instance, true, out, err, err_size);
+}
+
+int hf_shm_open_ro(const char *instance, struct hf_shm **out, char *err, size_t err_size)
+{
+	return hf_shm_open_(instance, false, out, err, err_size);
+}
+
 void hf_shm_detach(struct hf_shm *shm)
 {
 	if (!shm)
 		return;
-	if (!shm->dataplane) {
+	if (!shm->dataplane && !shm->readonly) {
 		/* Keep the generation, free the pid: only if it is still ours. */
 		uint64_t mine = shm->claim;
 
@@ -663,6 +680,8 @@ int hf_shm_heartbeat(struct hf_shm *shm, uint64_t now_ns)
 {
 	struct hf_shm_header *h = shm->hdr;
 
+	if (shm->readonly)
+		return -EPERM;
 	if (shm->dataplane) {
 		atomic_store_explicit(&h->dp_heartbeat_ns, now_ns, memory_order_release);
 		return 0;
@@ -679,7 +698,7 @@ int hf_shm_check(const struct hf_shm *shm)
 
 	if (atomic_load_explicit(&h->state, memory_order_acquire) != HF_SHM_STATE_READY)
 		return HF_ESHMRETIRED;
-	if (!shm->dataplane &&
+	if (!shm->dataplane && !shm->readonly &&
 	    atomic_load_explicit(&h->cp_claim, memory_order_acquire) != shm->claim)
 		return HF_ESHMTAKEN;
 	return 0;

@@ -421,6 +421,50 @@ static void test_retired(void **state)
 	assert_int_equal(attach(f, &cp2), -ENOENT);
 }
 
+/* A monitor (hf-stats, holdfastctl) opens the region read-only next to a
+ * control plane that holds the claim: it sees the counters, takes and
+ * releases nothing, and cannot heartbeat. */
+static void test_open_ro(void **state)
+{
+	struct fixture *f = *state;
+	struct hf_shm *cp, *ro, *ro2;
+	uint64_t claim;
+
+	f->err[0] = '\0';
+	assert_int_equal(hf_shm_open_ro(f->instance, &ro, f->err, sizeof(f->err)), -ENOENT);
+	assert_non_null(strstr(f->err, "is holdfast-dataplane running?"));
+
+	create_dp(f);
+	assert_int_equal(attach(f, &cp), 0);
+	claim = atomic_load(&hf_shm_header(f->dp)->cp_claim);
+	assert_int_equal(hf_shm_open_ro(f->instance, &ro, f->err, sizeof(f->err)), 0);
+	assert_int_equal(hf_shm_open_ro(f->instance, &ro2, f->err, sizeof(f->err)), 0);
+	assert_int_equal(atomic_load(&hf_shm_header(f->dp)->cp_claim), claim);
+	assert_int_equal(hf_shm_n_workers(ro), N_WORKERS);
+	assert_int_equal(hf_shm_check(ro), 0);
+	assert_true(hf_shm_peer_alive(ro, hf_shm_now_ns()));
+
+	hf_shm_stat_add(hf_shm_stats(f->dp, 1), HF_STAT_CACHE_HITS, 42);
+	assert_int_equal(hf_shm_stat_get(hf_shm_stats(ro, 1), HF_STAT_CACHE_HITS), 42);
+	assert_int_equal(hf_shm_stat_get(hf_shm_stats(ro, 0), HF_STAT_CACHE_HITS), 0);
+	assert_null(hf_shm_stats(ro, N_WORKERS));
+
+	assert_int_equal(hf_shm_heartbeat(ro, hf_shm_now_ns()), -EPERM);
+	/* Detaching a read-only handle releases nobody's claim. */
+	hf_shm_detach(ro2);
+	assert_int_equal(atomic_load(&hf_shm_header(f->dp)->cp_claim), claim);
+	assert_int_equal(hf_shm_check(cp), 0);
+
+	/* Retirement is seen, and the mapping stays readable. */
+	hf_shm_destroy(f->dp);
+	f->dp = NULL;
+	assert_int_equal(hf_shm_check(ro), HF_ESHMRETIRED);
+	assert_int_equal(hf_shm_stat_get(hf_shm_stats(ro, 1), HF_STAT_CACHE_HITS), 42);
+	assert_int_equal(hf_shm_open_ro(f->instance, &ro2, f->err, sizeof(f->err)), -ENOENT);
+	hf_shm_detach(ro);
+	hf_shm_detach(cp);
+}
+
 static void test_second_dataplane(void **state)
 {
 	struct fixture *f = *state;
@@ -525,6 +569,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retired, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_ro, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_dataplane, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consumer_resumes, setup, teardown),
