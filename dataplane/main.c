@@ -11,6 +11,7 @@
  * prints statistics, sleeping in between.
  */
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -204,6 +205,24 @@ static int hf_check_lcores(const struct hf_dataplane *dp)
 	return 0;
 }
 
+/* The control plane attaches as instance.user (see hf_shm_give()). */
+static int hf_give_region(struct hf_dataplane *dp)
+{
+	const char *user = dp->conf.instance.user;
+	if (user[0] == '\0')
+		return 0;
+	const struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		DP_LOG(ERR, "instance.user \"%s\": no such user\n", user);
+		return -ENOENT;
+	}
+	int ret = hf_shm_give(dp->shm, pw->pw_uid, pw->pw_gid);
+	if (ret < 0)
+		DP_LOG(ERR, "cannot give %s to %s: %s\n", hf_shm_region_name(dp->shm), user,
+		       hf_strerror(ret));
+	return ret;
+}
+
 static int hf_dataplane_start(struct hf_dataplane *dp)
 {
 	char err[256];
@@ -223,6 +242,9 @@ static int hf_dataplane_start(struct hf_dataplane *dp)
 		DP_LOG(ERR, "%s\n", err);
 		return ret;
 	}
+	ret = hf_give_region(dp);
+	if (ret < 0)
+		return ret;
 	const struct hf_cache_config cc = {
 		.max_bytes = dp->conf.cache.size,
 		.ttl_min = (uint32_t)(dp->conf.cache.ttl_min_ms / 1000),

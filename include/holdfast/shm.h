@@ -147,6 +147,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "include/holdfast/ring.h"
 
@@ -434,6 +435,18 @@ int hf_shm_attach(const char *instance, struct hf_shm **out, char *err, size_t e
  *         errno.
  */
 int hf_shm_open_ro(const char *instance, struct hf_shm **out, char *err, size_t err_size);
+
+/*!
+ * \brief Give the region to the user the control plane runs as (dataplane).
+ *
+ * Deployment rule: the control plane drops to instance.user before it
+ * attaches, so the region (mode 0600) must belong to that user; a dataplane
+ * running as root calls this right after hf_shm_create().
+ *
+ * \return 0; -EPERM on a control plane's handle; HF_ESHMRETIRED if the name
+ *         no longer names this region; another negative errno.
+ */
+int hf_shm_give(struct hf_shm *shm, uid_t uid, gid_t gid);
 
 /*!
  * \brief Unmap the region and free the handle.

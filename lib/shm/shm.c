@@ -782,3 +782,25 @@ struct hf_shm_stats *hf_shm_stats(struct hf_shm *shm, unsigned worker)
 	return (struct hf_shm_stats *)(void *)(hf_shm_worker_(shm, worker) +
 					       shm->layout.stats_offset);
 }
+
+int hf_shm_give(struct hf_shm *shm, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	if (!shm->dataplane)
+		return -EPERM;
+	fd = shm_open(shm->name, O_RDWR, 0);
+	if (fd < 0)
+		return -errno;
+	/* The name could have been taken over since we created it: give away
+	 * only the object we mapped. */
+	if (fstat(fd, &st) != 0)
+		rc = -errno;
+	else if (st.st_dev != shm->dev || st.st_ino != shm->ino)
+		rc = HF_ESHMRETIRED;
+	else if (fchown(fd, uid, gid) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}

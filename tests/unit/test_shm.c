@@ -465,6 +465,31 @@ static void test_open_ro(void **state)
 	hf_shm_detach(cp);
 }
 
+static void test_give(void **state)
+{
+	struct fixture *f = *state;
+	struct hf_shm *cp;
+	char path[HF_SHM_NAME_SIZE + 16];
+	struct stat st;
+
+	create_dp(f);
+	snprintf(path, sizeof(path), "/dev/shm%s", f->name);
+	if (geteuid() != 0) {
+		assert_int_equal(hf_shm_give(f->dp, 65534, 65534), -EPERM);
+		skip();
+	}
+	assert_int_equal(attach(f, &cp), 0);
+	assert_int_equal(hf_shm_give(cp, 0, 0), -EPERM);  /* only the creator gives */
+	hf_shm_detach(cp);
+	assert_int_equal(hf_shm_give(f->dp, 65534, 65534), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65534);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* Now only that user may attach: the owner check refuses everyone else. */
+	assert_int_equal(attach(f, &cp), -EPERM);
+}
+
 static void test_second_dataplane(void **state)
 {
 	struct fixture *f = *state;
@@ -570,6 +595,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_second_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_ro, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_give, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_dataplane, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consumer_resumes, setup, teardown),
