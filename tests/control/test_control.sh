@@ -31,15 +31,8 @@ inst=c$$
 work=$(mktemp -d)
 chmod 755 "$work"
 dp_pid= cp_pid=
-passed=0 failed=0
-
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() {  # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-in_ns() { ip netns exec "$ns" "$@"; }
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "$0")/../lib/check.sh"
 show_out() { sed 's/^/#   /' <<<"$out" >&2; }  # after a failed check of $out
 has() { grep -q "$@" <<<"$out" || { show_out; false; }; }  # has [GREP OPTIONS] PATTERN: in $out
 stop_cp() {  # stop_cp [SIGNAL]; leaves the exit status in cp_status

@@ -22,15 +22,8 @@ fi
 ns=hf-test-$$
 work=$(mktemp -d)
 dp_pid= peer_pid=
-passed=0 failed=0
-
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() {  # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-in_ns() { ip netns exec "$ns" "$@"; }
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "$0")/../lib/check.sh"
 quiet() { "$@" >/dev/null 2>&1; }
 stop_peer() { [[ -n $peer_pid ]] && kill "$peer_pid" 2>/dev/null && wait "$peer_pid" 2>/dev/null; peer_pid=; }
 stop_dp() { [[ -n $dp_pid ]] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null; dp_pid=; }
