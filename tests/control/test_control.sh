@@ -241,7 +241,7 @@ fi
 # --- the real resolver against the lab, when both are there ----------------------
 real_bin=$build/control/holdfast-control
 hints=${HF_LAB_ROOT_HINTS:-/tmp/holdfast-lab/root.hints}
-if [[ -x $real_bin && -r $hints ]] && [[ -n $(dig +short +tries=1 +time=1 @127.53.0.1 . SOA) ]]; then
+if [[ -x $real_bin && -r $hints ]] && dig +tries=1 +time=1 @127.53.0.1 . SOA 2>/dev/null | grep -q "status: NOERROR"; then
 	stop_cp
 	write_config "" "$hints"
 	cp_bin=$real_bin start_cp "$work/cp.real.log"
