@@ -109,16 +109,23 @@ void hf_worker_destroy(struct hf_worker *w)
 	rte_free(w);
 }
 
+/* Sends a burst; what the port does not take is freed and counted. */
+static void hf_send_burst(struct hf_worker *w, uint16_t port, uint16_t queue,
+			  struct rte_mbuf **pkts, uint16_t n, enum hf_shm_stat sent_stat)
+{
+	uint16_t sent = rte_eth_tx_burst(port, queue, pkts, n);
+	w->counter[sent_stat] += sent;
+	if (hf_unlikely(sent < n)) {
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+		w->counter[HF_STAT_TX_DROPPED] += n - sent;
+	}
+}
+
 static void hf_tx_flush(struct hf_worker *w)
 {
 	if (w->n_tx == 0)
 		return;
-	uint16_t sent = rte_eth_tx_burst(w->cfg.port_id, w->cfg.queue_id, w->tx, w->n_tx);
-	w->counter[HF_STAT_TX_PACKETS] += sent;
-	if (hf_unlikely(sent < w->n_tx)) {
-		rte_pktmbuf_free_bulk(&w->tx[sent], w->n_tx - sent);
-		w->counter[HF_STAT_TX_DROPPED] += w->n_tx - sent;
-	}
+	hf_send_burst(w, w->cfg.port_id, w->cfg.queue_id, w->tx, w->n_tx, HF_STAT_TX_PACKETS);
 	w->n_tx = 0;
 }
 
@@ -133,12 +140,8 @@ static void hf_exc_flush(struct hf_worker *w)
 {
 	if (w->n_exc == 0)
 		return;
-	uint16_t sent = rte_eth_tx_burst(w->cfg.exc_port_id, w->cfg.exc_queue_id, w->exc, w->n_exc);
-	w->counter[HF_STAT_EXCEPTION_TX] += sent;
-	if (sent < w->n_exc) {
-		rte_pktmbuf_free_bulk(&w->exc[sent], w->n_exc - sent);
-		w->counter[HF_STAT_TX_DROPPED] += w->n_exc - sent;
-	}
+	hf_send_burst(w, w->cfg.exc_port_id, w->cfg.exc_queue_id, w->exc, w->n_exc,
+		      HF_STAT_EXCEPTION_TX);
 	w->n_exc = 0;
 }
 

@@ -19,6 +19,17 @@ int hf_rr_owner(const struct hf_pkt *pkt, const struct hf_rr *rr, uint8_t *out)
 	return 0;
 }
 
+/* The identity of a freshly allocated RRset; owners are kept in lower case. */
+static void rrset_init(struct hf_rrset *s, const uint8_t *owner, uint16_t type, uint16_t rclass,
+		       uint32_t ttl)
+{
+	memcpy(s->owner, owner, hf_name_len(owner));
+	hf_name_lower(s->owner);
+	s->type = type;
+	s->rclass = rclass;
+	s->ttl = ttl;
+}
+
 static uint16_t rrsig_covered(const struct hf_pkt *pkt, const struct hf_rr *rr)
 {
 	if (rr->rdlength < 2)
@@ -80,11 +91,7 @@ struct hf_rrset *hf_rrset_from_pkt(const struct hf_pkt *pkt, unsigned sections,
 			s = calloc(1, sizeof(*s) + need);
 			if (s == NULL)
 				return NULL;
-			memcpy(s->owner, owner, hf_name_len(owner));
-			hf_name_lower(s->owner);
-			s->type = type;
-			s->rclass = rclass;
-			s->ttl = ttl;
+			rrset_init(s, owner, type, rclass, ttl);
 			continue;
 		}
 		for (unsigned i = 0; i < pkt->rr_count && s->n_sig < n_sig; i++) {
@@ -116,11 +123,7 @@ struct hf_rrset *hf_rrset_new1(const uint8_t *owner, uint16_t type, uint16_t rcl
 	struct hf_rrset *s = calloc(1, sizeof(*s) + 2 + rdlen);
 	if (s == NULL)
 		return NULL;
-	memcpy(s->owner, owner, hf_name_len(owner));
-	hf_name_lower(s->owner);
-	s->type = type;
-	s->rclass = rclass;
-	s->ttl = ttl;
+	rrset_init(s, owner, type, rclass, ttl);
 	s->n_rr = 1;
 	memcpy(s->data, &rdlen, 2);
 	memcpy(s->data + 2, rdata, rdlen);
