@@ -46,6 +46,12 @@ enum hf_error {
 	HF_ESHMTAKEN,         /*!< another control plane took over this one's claim */
 	HF_ESHMRING,          /*!< ring indices say it holds more than it can */
 
+	/* DNSSEC (control/dnssec). */
+	HF_EBADSIG,           /*!< signature does not verify with this key */
+	HF_EALGORITHM,        /*!< DNSSEC algorithm or DS digest type not supported */
+	HF_EKEY,              /*!< DNSKEY public key malformed for its algorithm */
+	HF_ECRYPTO,           /*!< the crypto library failed (not a verdict on the data) */
+
 	HF_ERROR_LAST,        /*!< one past the last code (codes count up from -1000) */
 	HF_ERROR_RESERVED_END = -501,  /*!< codes up to here are ours, known or not */
 };

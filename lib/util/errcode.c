@@ -32,6 +32,10 @@ static const char *const hf_error_text[] = {
 	[HF_ESHMRETIRED - HF_ETRUNC]    = "shared memory region was retired (dataplane restarted or stopped); attach again",
 	[HF_ESHMTAKEN - HF_ETRUNC]      = "shared memory region was taken over by another control plane",
 	[HF_ESHMRING - HF_ETRUNC]       = "shared memory ring indices are inconsistent (more messages than slots)",
+	[HF_EBADSIG - HF_ETRUNC]        = "signature does not verify",
+	[HF_EALGORITHM - HF_ETRUNC]     = "DNSSEC algorithm or digest type not supported",
+	[HF_EKEY - HF_ETRUNC]           = "DNSKEY public key malformed for its algorithm",
+	[HF_ECRYPTO - HF_ETRUNC]        = "crypto library failure",
 };
 
 _Static_assert(sizeof(hf_error_text) / sizeof(hf_error_text[0]) == HF_ERROR_LAST - HF_ETRUNC,
