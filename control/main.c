@@ -153,6 +153,8 @@ static int hf_control_start(struct hf_control *cp, const char *config)
 	/* The config says "" for the built-in hints, the resolver NULL. */
 	rcfg.root_hints = cp->conf.control.root_hints[0] ? cp->conf.control.root_hints : NULL;
 	rcfg.allow_loopback_upstreams = cp->conf.control.allow_loopback_upstreams;
+	rcfg.dnssec = cp->conf.control.dnssec_validation;
+	rcfg.trust_anchors = cp->conf.control.trust_anchors;
 	rcfg.own_addresses = cp->conf.dataplane.addresses;
 	rcfg.n_own_addresses = cp->conf.dataplane.addresses_count;
 	/* Give up a little before the dataplane does, so that the client gets

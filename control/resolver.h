@@ -18,12 +18,14 @@
  * relaxed), bailiwick checks on every record kept, responses matched on
  * address, port, ID and question; limits on referral depth, CNAME chain
  * length, queries per resolution and NS names resolved per delegation.
- * DNSSEC validation arrives later (issue 5) and will sit between the
- * iterator and the rendering; the rendered form already carries AD and EDEs.
+ * DNSSEC validation (issue 5, control/resolver/validate.h) sits between the
+ * iterator and the rendering: AD for SECURE answers, RRSIGs and proofs for
+ * DO clients, no validation for CD clients, SERVFAIL for BOGUS.
  *
  * Failures are rendered as SERVFAIL with the EDE that is true: 22 (No
  * Reachable Authority) when no server answered, 23 (Network Error) for
- * transport errors, never a DNSSEC code.
+ * transport errors; validation failures carry 6-12 (docs/ede.md), never 22
+ * or 23.
  */
 #pragma once
 
@@ -68,6 +70,9 @@ struct hf_resolver_config {
 	uint32_t query_timeout_ms;       /*!< first retransmission timeout for an unknown server */
 	uint32_t resolution_timeout_ms;  /*!< give up on a whole resolution after this */
 	size_t cache_bytes;              /*!< RRset, delegation and infrastructure caches together */
+	bool dnssec;                     /*!< validate (issue 5) */
+	const char *trust_anchors;       /*!< DS/DNSKEY file; NULL or "": the built-in root anchors */
+	unsigned verifier_threads;       /*!< signature-checking threads; 0: one per CPU */
 };
 
 /*! Called once per resolution, on the loop's thread; ans is valid during the call only. */

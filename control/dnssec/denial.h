@@ -26,6 +26,7 @@ enum hf_denial {
 	HF_DENIAL_OPTOUT,       /*!< an opt-out NSEC3 covers the name: unsigned delegations may exist, insecure */
 	HF_DENIAL_ITERATIONS,   /*!< NSEC3 iterations above the cap: insecure, EDE 27 (RFC 9276) */
 	HF_DENIAL_MISSING,      /*!< not proven: bogus, EDE 12 */
+	HF_DENIAL_ERROR,        /*!< could not tell (crypto library failure): never bogus */
 };
 
 struct hf_denial_in {

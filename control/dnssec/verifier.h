@@ -72,6 +72,9 @@ void hf_verifier_destroy(struct hf_verifier *v);
  * \return 1: the verdict is known at once (cache hit): *status is set and cb
  *         will not be called; 0: queued, cb(ctx, status) runs later on the
  *         loop; negative: could not queue (-ENOMEM), cb will not be called.
+ *         A key that cannot be used (HF_EALGORITHM, HF_EKEY, HF_ECRYPTO) is
+ *         also known at once: 1, with that *status (keys are parsed here, on
+ *         the loop, and the parsed key is cached).
  */
 int hf_verifier_check(struct hf_verifier *v, const struct hf_verify_req *req, int *status,
 		      hf_verify_cb cb, void *ctx);
@@ -82,6 +85,13 @@ int hf_verifier_check(struct hf_verifier *v, const struct hf_verify_req *req, in
  */
 void hf_verifier_cancel(struct hf_verifier *v, void *ctx);
 
+/*!
+ * Counters since creation: submitted (hf_verifier_check() calls), verified
+ * (verifications the pool ran), cache_hits (answered from the signature
+ * cache), coalesced (joined an identical check in flight), batches (hand-overs
+ * to the pool, at most one per loop turn), failures (verifications with a
+ * non-zero status, plus keys refused at submission).
+ */
 struct hf_verifier_stats {
 	uint64_t submitted, verified, cache_hits, coalesced, batches, failures;
 };

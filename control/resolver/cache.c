@@ -313,6 +313,24 @@ enum hf_neg_kind hf_cache_get_neg(struct hf_cache *c, const uint8_t *name, uint1
 	return (enum hf_neg_kind)e->neg;
 }
 
+void hf_cache_set_sec(struct hf_cache *c, enum hf_neg_kind neg, const uint8_t *name, uint16_t type,
+		      const struct hf_rrset *s, uint8_t sec, uint64_t now)
+{
+	struct entry *e;
+	if (neg == HF_NEG_NXDOMAIN)
+		e = lookup(c, name, 0, s->rclass, SPACE_NXDOMAIN, now);
+	else
+		e = lookup(c, name, type, s->rclass, SPACE_DATA, now);
+	if (e == NULL || e->neg != (uint8_t)neg || e->rrset == NULL)
+		return;
+	const struct hf_rrset *k = e->rrset;
+	/* Only the very data validated: the entry may have been replaced meanwhile. */
+	if (k->type != s->type || k->n_rr != s->n_rr || k->n_sig != s->n_sig || k->len != s->len ||
+	    memcmp(k->data, s->data, s->len) != 0)
+		return;
+	e->rrset->sec = sec;
+}
+
 int hf_cache_put_fail(struct hf_cache *c, const uint8_t *name, uint16_t type, uint16_t rclass,
 		      uint16_t ede, const char *text, uint32_t seconds, uint64_t now)
 {

@@ -110,5 +110,15 @@ int hf_cache_get_fail(struct hf_cache *c, const uint8_t *name, uint16_t type, ui
 /*! \brief The SOA negative TTL: min(TTL, MINIMUM), or 0 if the RDATA is short. */
 uint32_t hf_soa_neg_ttl(const struct hf_rrset *soa);
 
+/*!
+ * \brief Record validation's verdict (enum hf_sec) on the cached copy of s,
+ *        if the cache still holds exactly that data: as the RRset itself
+ *        (neg HF_NEG_NONE) or as the SOA of the negative entry for
+ *        (name, type) (the verdict on the whole denial). Lookups return it in
+ *        the copy's sec field, so a cached answer is not validated again.
+ */
+void hf_cache_set_sec(struct hf_cache *c, enum hf_neg_kind neg, const uint8_t *name, uint16_t type,
+		      const struct hf_rrset *s, uint8_t sec, uint64_t now);
+
 /*! \brief Drop every entry at or below name. */
 void hf_cache_flush(struct hf_cache *c, const uint8_t *name);

@@ -106,13 +106,19 @@ void hf_infra_rtt(struct hf_infra *in, const union hf_addr *addr, uint32_t rtt_m
 	}
 	e->rto_ms = clamp_rto((uint64_t)e->srtt_ms + 4ull * e->rttvar_ms);
 	e->timeouts = 0;
+	e->backoff_ms = 0;
 	e->used_ms = now_ms ? now_ms : 1;
 }
 
 void hf_infra_timeout(struct hf_infra *in, const union hf_addr *addr, uint64_t now_ms)
 {
 	struct hf_infra_entry *e = lookup(in, addr, now_ms, true);
-	e->rto_ms = clamp_rto(2ull * e->rto_ms);
+	/* A query sent after the last doubling waited at least the doubled RTO:
+	 * one timing out sooner than that was sent before it, with a smaller RTO. */
+	if (e->backoff_ms == 0 || now_ms - e->backoff_ms >= e->rto_ms) {
+		e->rto_ms = clamp_rto(2ull * e->rto_ms);
+		e->backoff_ms = now_ms ? now_ms : 1;
+	}
 	if (e->timeouts < UINT16_MAX)
 		e->timeouts++;
 	e->used_ms = now_ms ? now_ms : 1;

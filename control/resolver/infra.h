@@ -31,6 +31,7 @@ enum hf_infra_flag {
 struct hf_infra_entry {
 	union hf_addr addr;
 	uint64_t used_ms;    /*!< last update, monotonic ms; 0 = free way */
+	uint64_t backoff_ms; /*!< when the RTO was last doubled; 0 = since the last answer, never */
 	uint32_t srtt_ms;
 	uint32_t rttvar_ms;
 	uint32_t rto_ms;
@@ -55,7 +56,14 @@ uint32_t hf_infra_rto(struct hf_infra *in, const union hf_addr *addr, uint64_t n
 /*! \brief A reply came after rtt_ms: smooth it in, clear the timeout streak. */
 void hf_infra_rtt(struct hf_infra *in, const union hf_addr *addr, uint32_t rtt_ms, uint64_t now_ms);
 
-/*! \brief A query timed out (or was refused): double the RTO, up to HF_INFRA_RTO_MAX_MS. */
+/*!
+ * \brief A query timed out (or was refused): double the RTO, up to
+ *        HF_INFRA_RTO_MAX_MS, at most once per RTO: the queries that time out
+ *        together were sent with the same RTO and count as one loss (as
+ *        Unbound's rtt_lost() doubles the RTO a query was sent with, not the
+ *        current one), so a burst of losses under load does not jump to the
+ *        ceiling and then fall back to the floor with the next answer.
+ */
 void hf_infra_timeout(struct hf_infra *in, const union hf_addr *addr, uint64_t now_ms);
 
 /*! \brief enum hf_infra_flag bits known for addr. */

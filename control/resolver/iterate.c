@@ -50,6 +50,10 @@ static void finish(struct hf_req *q)
 	q->done = true;
 	if (q->parent)
 		child_done(q);
+	else if (q->internal)
+		q->on_done(q->done_ctx, q);
+	else if (hf_val_wanted(q) && q->rcode != HF_RCODE_SERVFAIL)
+		hf_val_start(q);
 	else
 		hf_req_complete(q);
 }
@@ -181,6 +185,26 @@ static void choose_qname(struct hf_req *q)
 	struct hf_dp *dp = &q->dp;
 	int zl = hf_name_labels(dp->zone), ql = hf_name_labels(q->qname);
 	int want = dp->qmin_labels ? dp->qmin_labels : zl + 1;
+	/* Skip the steps the cache already answers, as Unbound does ("we know the
+	 * name exists with no cut: skip"): a cached A RRset or negative answer
+	 * (NODATA, NXDOMAIN) for the minimised name means no cut there (a cut
+	 * would have its NS cached, and load_dp() would have started below it).
+	 * Asking it again would cost a round trip per resolution and teach
+	 * nothing; the privacy of RFC 9156 is kept, as the server already saw it. */
+	uint64_t now = hf_resolver_now_s();
+	while (!dp->qmin_off && want < ql) {
+		const uint8_t *n = q->qname;
+		for (int strip = ql - want; strip > 0; strip--)
+			n += n[0] + 1;
+		struct hf_rrset *known = NULL;
+		if (hf_cache_get_neg(q->r->cache, n, HF_TYPE_A, q->qclass, now, &known) == HF_NEG_NONE)
+			known = hf_cache_get_rrset(q->r->cache, n, HF_TYPE_A, q->qclass, now);
+		if (known == NULL)
+			break;
+		free(known);
+		want++;
+		dp->qmin_labels = (uint8_t)want;
+	}
 	q->up_min = !dp->qmin_off && dp->qmin_steps < HF_ITER_MAX_QMIN_STEPS && want < ql;
 	const uint8_t *name = q->qname;
 	if (q->up_min)
@@ -304,6 +328,30 @@ static void ask_next(struct hf_req *q)
 	}
 }
 
+/*
+ * A cached RRset for a request that will be validated: not one found bogus
+ * (fetch it again), and not an unvalidated wildcard expansion (its proof
+ * is not cached). Takes s; returns it or NULL.
+ */
+static struct hf_rrset *usable(const struct hf_req *q, struct hf_rrset *s)
+{
+	if (s == NULL || !hf_val_wanted(q->top) || q->parent)
+		return s;
+	bool ok = s->sec != HF_SEC_BOGUS;
+	if (ok && s->sec == HF_SEC_UNCHECKED && s->n_sig > 0) {
+		uint16_t len;
+		const uint8_t *rd = hf_rrset_rdata(s, s->n_rr, &len);
+		/* RRSIG labels (octet 3) below the owner's: synthesised from a wildcard. */
+		if (rd && len > 3 && rd[3] < hf_name_labels(s->owner))
+			ok = false;
+	}
+	if (!ok) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 void hf_iter_step(struct hf_req *q)
 {
 	struct hf_cache *c = q->r->cache;
@@ -327,6 +375,7 @@ void hf_iter_step(struct hf_req *q)
 		/* Clients get authoritative data only; a glueless NS lookup may use glue. */
 		enum hf_cache_rank min_rank = q->parent ? HF_RANK_GLUE : HF_RANK_AUTHORITY;
 		struct hf_rrset *s = hf_cache_get_rrset_ranked(c, q->qname, q->qtype, q->qclass, now, min_rank);
+		s = usable(q, s);
 		if (s) {
 			q->rcode = HF_RCODE_NOERROR;
 			add_answer(q, s);
@@ -335,6 +384,7 @@ void hf_iter_step(struct hf_req *q)
 		}
 		if (q->qtype != HF_TYPE_CNAME) {
 			s = hf_cache_get_rrset_ranked(c, q->qname, HF_TYPE_CNAME, q->qclass, now, min_rank);
+			s = usable(q, s);
 			if (s) {
 				uint16_t len;
 				const uint8_t *target = hf_rrset_rdata(s, 0, &len);
@@ -351,6 +401,17 @@ void hf_iter_step(struct hf_req *q)
 		}
 		struct hf_rrset *soa = NULL;
 		enum hf_neg_kind neg = hf_cache_get_neg(c, q->qname, q->qtype, q->qclass, now, &soa);
+		/*
+		 * Without its proofs, only a denial validated before can be given to
+		 * a validating client; a zone-key fetch always needs the proofs.
+		 */
+		if (neg != HF_NEG_NONE &&
+		    (q->internal || (hf_val_wanted(q->top) && soa->sec != HF_SEC_SECURE &&
+				     soa->sec != HF_SEC_INSECURE))) {
+			free(soa);
+			soa = NULL;
+			neg = HF_NEG_NONE;
+		}
 		if (neg != HF_NEG_NONE) {
 			q->rcode = neg == HF_NEG_NXDOMAIN ? HF_RCODE_NXDOMAIN : HF_RCODE_NOERROR;
 			q->soa = soa;
@@ -373,9 +434,21 @@ static void cache_rrsets(struct hf_req *q, struct hf_rrset *const *sets, unsigne
 			hf_cache_put_rrset(q->r->cache, sets[i], rank, now);
 }
 
+/* Keep the response's NSEC/NSEC3 for validation (top-level and internal requests). */
+static void take_proof(struct hf_req *q, struct hf_resp *resp)
+{
+	for (unsigned i = 0; i < resp->n_proof; i++) {
+		if (q->n_proof < HF_ITER_MAX_PROOF && q->parent == NULL) {
+			q->proof[q->n_proof++] = resp->proof[i];
+			resp->proof[i] = NULL;
+		}
+	}
+}
+
 /* Move the chain out of resp into the request's answer. */
 static bool take_chain(struct hf_req *q, struct hf_resp *resp)
 {
+	take_proof(q, resp);
 	for (unsigned i = 0; i < resp->n_chain; i++) {
 		if (resp->chain[i]->type == HF_TYPE_CNAME)
 			q->n_cname++;
@@ -400,6 +473,8 @@ static void follow_referral(struct hf_req *q, struct hf_resp *rp)
 	/* Referral NS and glue come from the parent, not the zone itself: lowest trust. */
 	cache_rrsets(q, &rp->ns, 1, HF_RANK_GLUE);
 	cache_rrsets(q, rp->glue, rp->n_glue, HF_RANK_GLUE);
+	/* The DS is the parent's own data (RFC 4035 §2.4), signed by it: authoritative. */
+	cache_rrsets(q, &rp->ds, 1, HF_RANK_AUTHORITY);
 	dp_from_ns(q, rp->ns);
 	/* Glue straight from the message too, in case the cache could not keep it (TTL 0). */
 	for (unsigned g = 0; g < rp->n_glue; g++) {
@@ -437,6 +512,18 @@ static void handle_min_response(struct hf_req *q, const struct hf_pkt *pkt)
 		return;
 	}
 	trace(q, hf_resp_kind_str(resp.kind), &q->up_addr);
+	/* Keep what the answer taught, as for a full question: the next
+	 * resolution below this name skips the step (choose_qname()). */
+	enum hf_cache_rank rank = (pkt->flags & HF_FLAG_AA) ? HF_RANK_ANSWER : HF_RANK_GLUE;
+	uint64_t now = hf_resolver_now_s();
+	if (resp.kind == HF_RESP_ANSWER || resp.kind == HF_RESP_NODATA || resp.kind == HF_RESP_CNAME ||
+	    resp.kind == HF_RESP_NXDOMAIN)
+		cache_rrsets(q, resp.chain, resp.n_chain, rank);
+	if (resp.kind == HF_RESP_ANSWER)
+		cache_rrsets(q, &resp.answer, 1, rank);
+	if ((resp.kind == HF_RESP_NODATA || resp.kind == HF_RESP_NXDOMAIN) && resp.soa)
+		hf_cache_put_neg(q->r->cache, resp.kind == HF_RESP_NXDOMAIN ? HF_NEG_NXDOMAIN : HF_NEG_NODATA,
+				 resp.next_name, q->up_type, q->qclass, resp.soa, now);
 	switch (resp.kind) {
 	case HF_RESP_REFERRAL:
 		follow_referral(q, &resp);
@@ -661,6 +748,7 @@ static void child_done(struct hf_req *c)
 
 void hf_iter_release(struct hf_req *q)
 {
+	hf_val_cancel(q);
 	if (q->up) {
 		hf_upstream_cancel(q->up);
 		q->up = NULL;
@@ -677,4 +765,7 @@ void hf_iter_release(struct hf_req *q)
 	q->n_answer = 0;
 	free(q->soa);
 	q->soa = NULL;
+	for (unsigned i = 0; i < q->n_proof; i++)
+		free(q->proof[i]);
+	q->n_proof = 0;
 }

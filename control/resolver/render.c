@@ -9,16 +9,18 @@
 #include "control/resolver/cache.h"
 #include "control/resolver/render.h"
 
-/* Append all records of s; record each TTL offset. */
+/* Append all records of s (and its RRSIGs for DO clients); record each TTL offset. */
 static int put_rrset(struct hf_build *b, struct hf_rendered *out, uint8_t section,
-		     const struct hf_rrset *s, uint32_t ttl)
+		     const struct hf_rrset *s, uint32_t ttl, bool dnssec)
 {
-	for (unsigned i = 0; i < s->n_rr; i++) {
+	unsigned n = s->n_rr + (dnssec ? s->n_sig : 0);
+	for (unsigned i = 0; i < n; i++) {
 		uint16_t len;
 		const uint8_t *rd = hf_rrset_rdata(s, i, &len);
 		if (out->n_ttl >= HF_FILL_MAX_TTLS)
 			return HF_ESPACE;
-		int off = hf_build_rr(b, section, s->owner, s->type, s->rclass, ttl, rd, len);
+		uint16_t type = i < s->n_rr ? s->type : HF_TYPE_RRSIG;
+		int off = hf_build_rr(b, section, s->owner, type, s->rclass, ttl, rd, len);
 		if (off < 0)
 			return off;
 		out->ttl_off[out->n_ttl++] = (uint16_t)off;
@@ -42,9 +44,12 @@ static int build(struct hf_rendered *out, const struct hf_render_in *in, bool au
 	if (ret == 0)
 		ret = hf_build_question(&b, qname, in->qtype, in->qclass);
 	for (unsigned i = 0; ret == 0 && records && i < in->n_answer; i++)
-		ret = put_rrset(&b, out, HF_SECTION_ANSWER, in->answer[i], in->answer[i]->ttl);
+		ret = put_rrset(&b, out, HF_SECTION_ANSWER, in->answer[i], in->answer[i]->ttl, in->dnssec);
 	if (ret == 0 && records && authority && in->soa)
-		ret = put_rrset(&b, out, HF_SECTION_AUTHORITY, in->soa, neg_ttl);
+		ret = put_rrset(&b, out, HF_SECTION_AUTHORITY, in->soa, neg_ttl, in->dnssec);
+	for (unsigned i = 0; ret == 0 && records && authority && in->dnssec && i < in->n_proof; i++)
+		ret = put_rrset(&b, out, HF_SECTION_AUTHORITY, in->proof[i],
+				in->proof[i]->ttl < neg_ttl || !in->soa ? in->proof[i]->ttl : neg_ttl, true);
 	if (ret < 0)
 		return ret;
 	ret = hf_build_finish(&b);
@@ -69,9 +74,14 @@ int hf_render(struct hf_rendered *out, const struct hf_render_in *in)
 		if (neg_ttl < ttl)
 			ttl = neg_ttl;
 	}
+	for (unsigned i = 0; in->dnssec && i < in->n_proof; i++)
+		if (in->proof[i]->ttl < ttl)
+			ttl = in->proof[i]->ttl;
 	if (ttl == UINT32_MAX)
 		ttl = in->fail_ttl;
 	out->ttl = ttl;
+	if (in->ad)
+		out->flags |= HF_FILL_AD;
 
 	int ret = build(out, in, true, true, neg_ttl);
 	if (ret == HF_ESPACE)

@@ -3,7 +3,9 @@
  * form the dataplane caches: header QR|RA|rcode, the question with the name
  * in lower case, the CNAME/DNAME chain and the answer RRset in the answer
  * section, the SOA in the authority section of a negative answer, the offset
- * of every TTL field, and the EDEs in EDNS option wire form.
+ * of every TTL field, and the EDEs in EDNS option wire form. For DO
+ * clients each RRset is followed by its RRSIGs, and the NSEC/NSEC3 proofs
+ * (with theirs) go in the authority section.
  */
 #pragma once
 
@@ -26,6 +28,10 @@ struct hf_render_in {
 	uint16_t ede;
 	const char *ede_text;
 	bool cached_error;                     /*!< add EDE 13 (Cached Error) after the first EDE */
+	bool dnssec;                           /*!< DO client: RRSIGs and NSEC/NSEC3 proofs too */
+	const struct hf_rrset *const *proof;   /*!< NSEC/NSEC3 RRsets for the authority section */
+	unsigned n_proof;
+	bool ad;                               /*!< validated secure (HF_FILL_AD) */
 };
 
 /*!

@@ -76,9 +76,25 @@ struct hf_resolver *hf_resolver_create(uv_loop_t *loop, const struct hf_resolver
 		snprintf(err, err_size, "out of memory for the caches");
 		goto err_free;
 	}
+	if (cfg->dnssec) {
+		if (hf_anchors_load(cfg->trust_anchors, &r->anchors, err, err_size) != 0)
+			goto err_free;
+		struct hf_verifier_config vcfg = { .threads = cfg->verifier_threads };
+		r->verifier = hf_verifier_create(loop, &vcfg, err, err_size);
+		if (r->verifier == NULL)
+			goto err_free;
+		if (hf_zkeys_init(r) != 0) {
+			snprintf(err, err_size, "out of memory for the zone keys");
+			goto err_free;
+		}
+	}
+	r->cfg.trust_anchors = NULL;
 	return r;
 
 err_free:
+	hf_zkeys_destroy(r);
+	hf_verifier_destroy(r->verifier);
+	hf_anchors_free(&r->anchors);
 	hf_infra_destroy(r->infra);
 	hf_cache_destroy(r->cache);
 	free(r->own);
@@ -138,6 +154,10 @@ void hf_req_complete(struct hf_req *q)
 			.ede = q->ede,
 			.ede_text = q->ede_text,
 			.cached_error = q->cached_error,
+			.dnssec = (q->variant & HF_VARIANT_DO) != 0,
+			.proof = (const struct hf_rrset *const *)q->proof,
+			.n_proof = q->rcode == HF_RCODE_SERVFAIL ? 0 : q->n_proof,
+			.ad = q->sec == HF_SEC_SECURE && q->rcode != HF_RCODE_SERVFAIL,
 		};
 		if (hf_render(ans, &in) != 0) {
 			struct hf_render_in bare = { .qname = q->orig_qname, .qtype = q->orig_qtype,
@@ -162,8 +182,20 @@ static void on_kick(uv_timer_t *t)
 static void on_deadline(uv_timer_t *t)
 {
 	struct hf_req *q = t->data;
-	if (q->done)
+	if (q->done && q->val == NULL)
 		return;
+	if (q->val) {
+		/* Validation waited too long for a zone's keys or a signature check. */
+		hf_iter_release(q);
+		q->rcode = HF_RCODE_SERVFAIL;
+		q->has_ede = true;
+		q->ede = HF_EDE_DNSSEC_INDETERMINATE;
+		(void)hf_text_fmt(q->ede_text, sizeof(q->ede_text),
+				  "validation did not finish within %u ms", q->r->cfg.resolution_timeout_ms);
+		uv_timer_stop(&q->kick);
+		hf_req_complete(q);
+		return;
+	}
 	char zone[HF_NAME_TEXT_MAXLEN];
 	hf_name_to_text(q->dp.zone, zone, sizeof(zone));
 	/* Whatever the innermost request was waiting for, the answer did not come in time. */
@@ -233,6 +265,10 @@ void hf_resolver_destroy(struct hf_resolver *r)
 		q->done = true;
 		req_close(q);
 	}
+	/* Zone-key fetches hold internal requests and verifier callbacks: first. */
+	hf_zkeys_destroy(r);
+	hf_verifier_destroy(r->verifier);
+	hf_anchors_free(&r->anchors);
 	hf_cache_destroy(r->cache);
 	hf_infra_destroy(r->infra);
 	free(r->own);
@@ -242,4 +278,32 @@ void hf_resolver_destroy(struct hf_resolver *r)
 void hf_resolver_flush(struct hf_resolver *r, const uint8_t *name)
 {
 	hf_cache_flush(r->cache, name);
+	hf_zkeys_flush(r, name);
+}
+
+struct hf_req *hf_req_internal(struct hf_resolver *r, const uint8_t *name, uint16_t type,
+			       uint16_t qclass, hf_req_done_cb done, void *ctx)
+{
+	struct hf_req *q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return NULL;
+	q->r = r;
+	q->top = q;
+	q->internal = true;
+	q->on_done = done;
+	q->done_ctx = ctx;
+	q->qtype = q->orig_qtype = type;
+	q->qclass = qclass;
+	memcpy(q->orig_qname, name, hf_name_len(name));
+	hf_name_lower(q->orig_qname);
+	memcpy(q->qname, q->orig_qname, hf_name_len(q->orig_qname));
+	hf_iter_step(q);
+	return q;
+}
+
+void hf_req_internal_free(struct hf_req *q)
+{
+	q->done = true;
+	hf_iter_release(q);
+	free(q);
 }

@@ -30,6 +30,9 @@
 #include "control/resolver/response.h"
 #include "control/resolver/rrset.h"
 #include "control/resolver/upstream.h"
+#include "control/resolver/validate.h"
+#include "control/dnssec/anchor.h"
+#include "control/dnssec/verifier.h"
 
 /* Limits, per resolution unless noted. */
 #define HF_ITER_MAX_NS          16   /*!< NS names considered per delegation */
@@ -43,6 +46,7 @@
 #define HF_ITER_MAX_QMIN_STEPS  10   /*!< minimised queries per zone before asking the full name (Unbound's MAX_MINIMISE_COUNT) */
 #define HF_ITER_MAX_ANSWER      (HF_ITER_MAX_CNAME + HF_RESP_MAX_CHAIN + 2)
 #define HF_ITER_TRIED_TEXT      320  /*!< octets of the "servers tried" text for EDE 22 */
+#define HF_ITER_MAX_PROOF       16   /*!< NSEC/NSEC3 RRsets kept per resolution (all zones of a chain) */
 
 /* Defaults for zero fields of struct hf_resolver_config. */
 #define HF_RESOLVER_DEF_QUERY_TIMEOUT_MS  400
@@ -77,6 +81,11 @@ struct hf_dp {
 	char tried[HF_ITER_TRIED_TEXT];
 };
 
+struct hf_req;
+struct hf_val;
+/*! An internal request (zone keys: DS, DNSKEY) has finished; the callee frees it. */
+typedef void (*hf_req_done_cb)(void *ctx, struct hf_req *q);
+
 struct hf_req {
 	struct hf_resolver *r;
 	struct hf_req *prev, *next;     /*!< resolver's list of top-level requests */
@@ -101,6 +110,18 @@ struct hf_req {
 	struct hf_rrset *answer[HF_ITER_MAX_ANSWER];
 	struct hf_rrset *soa;
 	uint16_t rcode;
+	unsigned n_proof;
+	struct hf_rrset *proof[HF_ITER_MAX_PROOF];  /*!< NSEC/NSEC3 from the responses, for validation */
+
+	/* Internal requests (hf_req_internal()): no timers, no rendering; on_done instead. */
+	bool internal;
+	hf_req_done_cb on_done;
+	void *done_ctx;
+
+	/* Validation (validate.c), top-level requests only. */
+	struct hf_val *val;
+	uint8_t sec;                    /*!< enum hf_sec of the answer */
+	bool ede_info;                  /*!< has_ede is informational (insecure: EDE 1/2/27), not a failure */
 
 	bool have_dp;
 	struct hf_dp dp;
@@ -129,7 +150,26 @@ struct hf_resolver {
 	struct hf_infra *infra;
 	struct hf_req *reqs;
 	bool trace;                     /*!< HF_RESOLVE_TRACE set: log each query to stderr */
+
+	/* DNSSEC (validate.h): on when cfg.dnssec. */
+	struct hf_anchors anchors;
+	struct hf_verifier *verifier;
+	struct hf_zkey **zkeys;         /*!< HF_ZKEY_BUCKETS chains (zonekey.c) */
+	size_t n_zkeys;
+	struct hf_zkey *zkey_starting;  /*!< fetches to start on the next loop turn */
+	uv_timer_t *zkey_kick;          /*!< allocated: its close outlives the resolver */
 };
+
+/*!
+ * \brief Start an internal request (no timers, never rendered): done(ctx, q)
+ *        runs when it finishes, possibly before this returns; then the
+ *        callee owns q and frees it with hf_req_internal_free().
+ * \return The request, or NULL on allocation failure (done not called).
+ */
+struct hf_req *hf_req_internal(struct hf_resolver *r, const uint8_t *name, uint16_t type,
+			       uint16_t qclass, hf_req_done_cb done, void *ctx);
+/*! \brief Stop (if running) and free an internal request. */
+void hf_req_internal_free(struct hf_req *q);
 
 /*!
  * \brief snprintf for EDE texts and logs, where cutting a long text short is

@@ -16,6 +16,9 @@ void hf_resp_clear(struct hf_resp *out)
 		free(out->chain[i]);
 	for (unsigned i = 0; i < out->n_glue; i++)
 		free(out->glue[i]);
+	for (unsigned i = 0; i < out->n_proof; i++)
+		free(out->proof[i]);
+	free(out->ds);
 	free(out->answer);
 	free(out->soa);
 	free(out->ns);
@@ -49,8 +52,11 @@ static struct hf_rrset *synth_cname(const struct hf_rrset *dname, const uint8_t 
 	uint8_t out[HF_NAME_MAXLEN];
 	memcpy(out, name, prefix);
 	memcpy(out + prefix, target, tlen);
-	return hf_rrset_new1(name, HF_TYPE_CNAME, dname->rclass, dname->ttl, out,
-			     (uint16_t)(prefix + tlen));
+	struct hf_rrset *cn = hf_rrset_new1(name, HF_TYPE_CNAME, dname->rclass, dname->ttl, out,
+					    (uint16_t)(prefix + tlen));
+	if (cn)
+		cn->flags |= HF_RRSET_SYNTH;
+	return cn;
 }
 
 /* The SOA of a negative answer: in the authority section, owner in zone, name at or below it. */
@@ -107,8 +113,46 @@ static int collect_glue(const struct hf_pkt *pkt, const uint8_t *zone, struct hf
 	return 0;
 }
 
+/* NSEC and NSEC3 RRsets of the authority section owned by names in the zone. */
+static void collect_proof(const struct hf_pkt *pkt, const uint8_t *zone, uint16_t qclass,
+			  struct hf_resp *out)
+{
+	uint8_t owner[HF_NAME_MAXLEN];
+	for (unsigned i = 0; i < pkt->rr_count && out->n_proof < HF_RESP_MAX_PROOF; i++) {
+		const struct hf_rr *rr = &pkt->rr[i];
+		if (rr->section != HF_SECTION_AUTHORITY || rr->rclass != qclass ||
+		    (rr->type != HF_TYPE_NSEC && rr->type != HF_TYPE_NSEC3))
+			continue;
+		if (hf_rr_owner(pkt, rr, owner) != 0 || !hf_name_is_subdomain(owner, zone))
+			continue;
+		bool seen = false;
+		for (unsigned k = 0; k < out->n_proof; k++)
+			seen |= out->proof[k]->type == rr->type && hf_name_equal(out->proof[k]->owner, owner);
+		if (seen)
+			continue;
+		struct hf_rrset *p = hf_rrset_from_pkt(pkt, SEC(HF_SECTION_AUTHORITY), owner, rr->type, qclass);
+		if (p)
+			out->proof[out->n_proof++] = p;
+	}
+}
+
+static int classify(const struct hf_pkt *pkt, const uint8_t *zone, const uint8_t *qname,
+		    uint16_t qtype, uint16_t qclass, struct hf_resp *out);
+
 int hf_resp_classify(const struct hf_pkt *pkt, const uint8_t *zone, const uint8_t *qname,
 		     uint16_t qtype, uint16_t qclass, struct hf_resp *out)
+{
+	int ret = classify(pkt, zone, qname, qtype, qclass, out);
+	if (ret != 0 || out->kind == HF_RESP_ERROR || out->kind == HF_RESP_LAME)
+		return ret;
+	collect_proof(pkt, zone, qclass, out);
+	if (out->kind == HF_RESP_REFERRAL)
+		out->ds = hf_rrset_from_pkt(pkt, SEC(HF_SECTION_AUTHORITY), out->ns->owner, HF_TYPE_DS, qclass);
+	return 0;
+}
+
+static int classify(const struct hf_pkt *pkt, const uint8_t *zone, const uint8_t *qname,
+		    uint16_t qtype, uint16_t qclass, struct hf_resp *out)
 {
 	memset(out, 0, sizeof(*out));
 	unsigned rcode = hf_pkt_rcode(pkt);

@@ -10,7 +10,9 @@
  *    ancestor of (or equal to) the name denied;
  *  - referrals: the NS owner must lie strictly below the zone (no upward or
  *    sideways referrals) and be an ancestor of the name asked; glue is kept
- *    only for the NS names themselves, and only when they lie in the zone.
+ *    only for the NS names themselves, and only when they lie in the zone;
+ *  - DNSSEC material: the referral's DS, and NSEC/NSEC3 RRsets owned by
+ *    names in the zone, for the validator's proofs.
  */
 #pragma once
 
@@ -23,6 +25,8 @@
 #define HF_RESP_MAX_CHAIN 16
 /*! Glue RRsets kept from one referral. */
 #define HF_RESP_MAX_GLUE 32
+/*! NSEC/NSEC3 RRsets kept from one response (RFC 5155 needs at most 3 per proof). */
+#define HF_RESP_MAX_PROOF 8
 
 enum hf_resp_kind {
 	HF_RESP_ANSWER,    /*!< the asked type at the end of the chain */
@@ -44,6 +48,9 @@ struct hf_resp {
 	struct hf_rrset *ns;                        /*!< HF_RESP_REFERRAL: owner is the cut */
 	unsigned n_glue;
 	struct hf_rrset *glue[HF_RESP_MAX_GLUE];
+	struct hf_rrset *ds;                        /*!< HF_RESP_REFERRAL: the child's DS RRset, if any */
+	unsigned n_proof;                           /*!< NSEC/NSEC3 of the zone in the authority section */
+	struct hf_rrset *proof[HF_RESP_MAX_PROOF];  /*!< (denial, wildcard and no-DS proofs), with RRSIGs */
 };
 
 /*!

@@ -22,6 +22,19 @@
 /*! Records kept per RRset; a larger set in a response is cut (TTL-bounded anyway). */
 #define HF_RRSET_MAX_RR 64
 
+/*! DNSSEC status of an RRset (Unbound's sec_status): what validation concluded. */
+enum hf_sec {
+	HF_SEC_UNCHECKED = 0,   /*!< not validated (yet): a library failure also stays here */
+	HF_SEC_INSECURE,        /*!< provably unsigned, or under an NTA */
+	HF_SEC_SECURE,
+	HF_SEC_BOGUS,
+	HF_SEC_INDETERMINATE,   /*!< the chain could not be fetched (servers unreachable) */
+};
+
+enum hf_rrset_flag {
+	HF_RRSET_SYNTH = 1 << 0,  /*!< a CNAME synthesised from a DNAME: no RRSIG of its own */
+};
+
 struct hf_rrset {
 	uint8_t owner[HF_NAME_MAXLEN];  /*!< lower case, uncompressed */
 	uint16_t type;
@@ -29,6 +42,8 @@ struct hf_rrset {
 	uint32_t ttl;    /*!< smallest TTL of the records (RFC 2181 §5.2), seconds */
 	uint16_t n_rr;
 	uint16_t n_sig;
+	uint8_t sec;     /*!< enum hf_sec */
+	uint8_t flags;   /*!< enum hf_rrset_flag */
 	uint32_t len;    /*!< octets used in data[] */
 	uint8_t data[];
 };

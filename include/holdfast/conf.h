@@ -82,6 +82,7 @@ struct hf_conf_cache {
 struct hf_conf_control {
 	char root_hints[HF_CONF_PATH_MAX];     /*!< "" = built-in root hints */
 	char trust_anchors[HF_CONF_PATH_MAX];  /*!< "" = built-in root trust anchors */
+	bool dnssec_validation;                /*!< validate (AD, SERVFAIL for bogus) */
 	uint32_t listen_tcp_count;
 	struct sockaddr_storage listen_tcp[HF_CONF_ADDRS_MAX]; /*!< port 53 */
 	char control_socket[HF_CONF_PATH_MAX]; /*!< unix socket for holdfastctl */

@@ -102,6 +102,8 @@ static const struct hf_conf_item hf_conf_control_items[] = {
 		       "", "root hints file; empty = built-in"),
 	HF_CONF_SCALAR(struct hf_conf_control, "trust-anchors", HF_CONF_T_PATH, trust_anchors, 0, 0,
 		       "", "trust anchor file; empty = built-in root anchors"),
+	HF_CONF_SCALAR(struct hf_conf_control, "dnssec-validation", HF_CONF_T_BOOL, dnssec_validation,
+		       0, 0, "true", "validate DNSSEC (RFC 4035)"),
 	HF_CONF_LIST(struct hf_conf_control, "listen-tcp", HF_CONF_T_ADDR, HF_CONF_F_UNIQUE,
 		     listen_tcp, 0, 0, "", "TCP service addresses (port 53)"),
 	HF_CONF_SCALAR(struct hf_conf_control, "control-socket", HF_CONF_T_PATH, control_socket,

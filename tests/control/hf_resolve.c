@@ -2,7 +2,11 @@
  * hf-resolve: resolve questions with the real resolver (control/resolver.h)
  * and print what it renders, for people and for tests/control/test_resolve_lab.sh.
  *
- *   hf-resolve --hints FILE [--allow-loopback] [--timeout MS] NAME [TYPE]... [NAME [TYPE]...]...
+ *   hf-resolve --hints FILE [--allow-loopback] [--timeout MS] [--anchors FILE [--do] [--cd]]
+ *              NAME [TYPE]... [NAME [TYPE]...]...
+ *
+ * --anchors turns DNSSEC validation on with that trust-anchor file; --do and
+ * --cd ask as a client with those bits would (RRSIGs and proofs; no validation).
  *
  * Questions run one after another on one resolver (so later ones see the
  * cache). For each: the question, rcode, TTL, flags, time taken, the records
@@ -38,6 +42,7 @@ struct run {
 	struct hf_resolver *r;
 	struct question q[MAX_Q];
 	unsigned n, cur, answered;
+	uint8_t variant;
 	uint64_t started_ns;
 };
 
@@ -211,7 +216,7 @@ static void start_next(struct run *run)
 	type_to_text(q->type, type, sizeof(type));
 	printf(";; QUESTION %s %s\n", name, type);
 	run->started_ns = now_ns();
-	int ret = hf_resolver_resolve(run->r, q->name, q->type, HF_CLASS_IN, 0, on_answer, run);
+	int ret = hf_resolver_resolve(run->r, q->name, q->type, HF_CLASS_IN, run->variant, on_answer, run);
 	if (ret != 0) {
 		printf(";; resolve failed: %d\n\n", ret);
 		run->cur++;
@@ -222,7 +227,7 @@ static void start_next(struct run *run)
 static int usage(void)
 {
 	fprintf(stderr, "usage: hf-resolve --hints FILE [--allow-loopback] [--timeout MS] "
-			"NAME [TYPE]... [NAME [TYPE]...]...\n");
+			"[--anchors FILE [--do] [--cd]] NAME [TYPE]... [NAME [TYPE]...]...\n");
 	return 2;
 }
 
@@ -238,6 +243,13 @@ int main(int argc, char **argv)
 			cfg.allow_loopback_upstreams = true;
 		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
 			cfg.resolution_timeout_ms = (uint32_t)atoi(argv[++i]);
+		else if (strcmp(argv[i], "--anchors") == 0 && i + 1 < argc) {
+			cfg.dnssec = true;
+			cfg.trust_anchors = argv[++i];
+		} else if (strcmp(argv[i], "--do") == 0)
+			run.variant |= HF_VARIANT_DO;
+		else if (strcmp(argv[i], "--cd") == 0)
+			run.variant |= HF_VARIANT_CD;
 		else
 			return usage();
 	}

@@ -66,6 +66,7 @@ wait_for() {  # wait_for FILE PATTERN [COUNT] [TENTHS]
 write_config() {  # write_config [USER [ROOT_HINTS]]
 	local hints=
 	[[ -n ${2:-} ]] && hints="  root-hints: \"$2\"
+  trust-anchors: \"$(dirname "$2")/root.key\"
   allow-loopback-upstreams: true"
 	cat >"$work/holdfast.yaml" <<EOY
 instance:
@@ -254,6 +255,14 @@ if [[ -x $real_bin && -r $hints ]] && dig +tries=1 +time=1 @127.53.0.1 . SOA 2>/
 		has -E '^HoSt\.a\.test\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.1'
 	out=$(dig +tcp +tries=1 +time=4 @$tcp_addr nope.b.example)
 	check "real resolver: NXDOMAIN over TCP" has 'status: NXDOMAIN'
+	# DNSSEC through the dataplane: AD and RRSIGs for DO, a separate cache entry per variant.
+	out=$(dig_q +time=4 +dnssec @"$HF_SERVICE4" host.a.test)
+	check "real resolver: DO query validated: AD set" has -E 'flags: qr rd ra ad;'
+	check "real resolver: DO query gets the RRSIG" has -E 'IN[[:space:]]+RRSIG[[:space:]]+A '
+	out=$(dig_q +time=4 @"$HF_SERVICE4" host.a.test)
+	check "real resolver: plain query: no AD, no RRSIG" bash -c '! grep -qE "flags: .* ad;|RRSIG" <<<"$0"' "$out"
+	out=$(dig_q +time=4 +adflag @"$HF_SERVICE4" host.a.test)
+	check "real resolver: AD=1 query (RFC 6840 5.7): AD, no RRSIG" bash -c 'grep -qE "flags: qr rd ra ad;" <<<"$0" && ! grep -q RRSIG <<<"$0"' "$out"
 	stop_cp
 	check "real resolver: exits 0" test "$cp_status" = 0
 else

@@ -34,6 +34,7 @@
 #pragma GCC diagnostic pop
 
 #include "dataplane/net/packet.h"
+#include "include/holdfast/csum.h"
 #include "include/holdfast/defines.h"
 
 #define FRAME_MAX 1600
@@ -392,6 +393,20 @@ static void check_dns_reply(const struct spec *q, size_t extra, size_t resp_len)
 	wn = udp_l4(l4, 53, 40000, resp, resp_len);
 	wn = build(want, &r, l4, wn);
 	set_l4_cksum(want, &r, 8 + resp_len, 6);
+	assert_frame(m, want, wn);
+	assert_cksums(rte_pktmbuf_mtod(m, uint8_t *), l3, q->v6, 17);
+	rte_pktmbuf_free(m);
+
+	/* The same reply from a caller that knows the payload's sum. */
+	m = mk(f, n + extra);
+	m->ol_flags = RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_BAD | RTE_MBUF_F_RX_RSS_HASH;
+	hf_net_classify(m, &addrs, &meta);
+	pl = hf_net_udp_payload(m, &meta, &room);
+	assert_non_null(pl);
+	memcpy(pl, resp, resp_len);
+	assert_int_equal(hf_net_udp_reply_sum(m, &meta, (uint16_t)resp_len,
+					      hf_csum_at(resp, resp_len, 0)), 0);
+	assert_int_equal(m->ol_flags, 0);
 	assert_frame(m, want, wn);
 	assert_cksums(rte_pktmbuf_mtod(m, uint8_t *), l3, q->v6, 17);
 	rte_pktmbuf_free(m);

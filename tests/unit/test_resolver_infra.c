@@ -54,15 +54,28 @@ static void test_timeouts_back_off_and_reset(void **state)
 	union hf_addr a = A("192.0.2.1");
 	hf_infra_timeout(in, &a, 1000);
 	assert_int_equal(hf_infra_rto(in, &a, 1000), 800);
+	/* Queries that time out together were sent with the same RTO: one doubling. */
 	for (int i = 0; i < 10; i++)
-		hf_infra_timeout(in, &a, 1000);
-	assert_int_equal(hf_infra_rto(in, &a, 1000), HF_INFRA_RTO_MAX_MS);
+		hf_infra_timeout(in, &a, 1000 + (uint64_t)i * 50);
+	assert_int_equal(hf_infra_rto(in, &a, 1500), 800);
+	/* One sent after the doubling times out after the new RTO: doubles again, up to the ceiling. */
+	hf_infra_timeout(in, &a, 1800);
+	assert_int_equal(hf_infra_rto(in, &a, 1800), 1600);
+	hf_infra_timeout(in, &a, 3400);
+	assert_int_equal(hf_infra_rto(in, &a, 3400), 3200);
+	hf_infra_timeout(in, &a, 6600);
+	assert_int_equal(hf_infra_rto(in, &a, 6600), HF_INFRA_RTO_MAX_MS);
+	hf_infra_timeout(in, &a, 11600);
+	assert_int_equal(hf_infra_rto(in, &a, 11600), HF_INFRA_RTO_MAX_MS);
 	/* An answer brings it back to what was measured. */
-	hf_infra_rtt(in, &a, 10, 1001);
-	assert_int_equal(hf_infra_rto(in, &a, 1001), HF_INFRA_RTO_MIN_MS);
+	hf_infra_rtt(in, &a, 10, 11601);
+	assert_int_equal(hf_infra_rto(in, &a, 11601), HF_INFRA_RTO_MIN_MS);
+	/* ... and the next loss doubles at once. */
+	hf_infra_timeout(in, &a, 11602);
+	assert_int_equal(hf_infra_rto(in, &a, 11602), 2 * HF_INFRA_RTO_MIN_MS);
 	/* Knowledge older than HF_INFRA_TTL_MS is dropped: the server is probed anew. */
-	hf_infra_timeout(in, &a, 2000);
-	assert_int_equal(hf_infra_rto(in, &a, 2000 + HF_INFRA_TTL_MS + 1), 400);
+	hf_infra_timeout(in, &a, 12000);
+	assert_int_equal(hf_infra_rto(in, &a, 12000 + HF_INFRA_TTL_MS + 1), 400);
 	hf_infra_destroy(in);
 }
 
@@ -72,8 +85,7 @@ static void test_select_prefers_fast_but_explores_the_band(void **state)
 	struct hf_infra *in = hf_infra_create(64, 400);
 	union hf_addr c[3] = { A("192.0.2.1"), A("192.0.2.2"), A("192.0.2.3") };
 	hf_infra_rtt(in, &c[0], 10, 1000);     /* rto 50 */
-	for (int i = 0; i < 5; i++)
-		hf_infra_timeout(in, &c[1], 1000); /* rto 5000: far outside the band */
+	hf_infra_timeout(in, &c[1], 1000);     /* rto 800: outside the band */
 	/* c[2] unknown: rto 400, within 50 + 400: explored now and then. */
 	unsigned hits[3] = { 0, 0, 0 };
 	for (uint32_t rnd = 0; rnd < 100; rnd++) {

@@ -1,7 +1,8 @@
 /*
  * Upstream transport (control/resolver/upstream.c) against fake servers on
  * 127.0.0.1: forged datagrams ignored (wrong ID, wrong 0x20 case), timeouts,
- * refused ports, and a query over TCP.
+ * refused ports, and a query over TCP; the UDP socket pool: sockets reused
+ * and replaced, IDs unique per socket, a refusal failing what is in flight.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +36,9 @@ struct fake {
 	int done;
 	struct hf_upstream_result res;
 	uint16_t qtype_seen;
+	unsigned n_seen;                 /*!< queries received */
+	uint16_t port_seen[1024];        /*!< their source ports and IDs */
+	uint16_t id_seen[1024];
 };
 
 static void fake_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
@@ -65,7 +69,14 @@ static void fake_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct 
 	(void)buf;
 	(void)flags;
 	struct fake *f = h->data;
-	if (n <= 12 || from == NULL || f->mode == SILENT)
+	if (n <= 12 || from == NULL)
+		return;
+	if (f->n_seen < 1024) {
+		f->port_seen[f->n_seen] = ntohs(((const struct sockaddr_in *)from)->sin_port);
+		f->id_seen[f->n_seen] = hf_wire_get_u16(f->rbuf);
+		f->n_seen++;
+	}
+	if (f->mode == SILENT)
 		return;
 	for (int i = 0; i < 3; i++) {
 		memcpy(f->reply[i], f->rbuf, (size_t)n);
@@ -218,6 +229,125 @@ static void test_tcp(void **state)
 	assert_int_equal(f.res.status, 0);
 }
 
+/* ---- the UDP socket pool ---- */
+
+struct many {
+	struct fake *f;
+	unsigned sent, want, done, ok, refused, timedout;
+	bool serial;             /*!< send the next from the callback */
+};
+
+static void many_send(struct many *m);
+
+static void many_result(void *ctx, const struct hf_upstream_result *res)
+{
+	struct many *m = ctx;
+	m->done++;
+	m->ok += res->status == 0;
+	m->refused += res->status == -ECONNREFUSED;
+	m->timedout += res->status == -ETIMEDOUT;
+	if (m->serial && m->sent < m->want) {
+		many_send(m);
+		return;
+	}
+	if (m->done == m->want && !uv_is_closing((uv_handle_t *)&m->f->udp))
+		uv_close((uv_handle_t *)&m->f->udp, NULL);
+}
+
+static void many_send(struct many *m)
+{
+	struct hf_upstream_query q = {
+		.to = m->f->addr, .qname = N("host.example.test."), .qtype = HF_TYPE_A,
+		.qclass = HF_CLASS_IN, .edns = true, .use_0x20 = true, .timeout_ms = 300,
+	};
+	struct hf_upstream *u;
+	assert_int_equal(hf_upstream_send(&m->f->loop, &q, many_result, m, &u), 0);
+	m->sent++;
+}
+
+static unsigned distinct_ports(const struct fake *f)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < f->n_seen; i++) {
+		bool seen = false;
+		for (unsigned k = 0; k < i; k++)
+			seen |= f->port_seen[k] == f->port_seen[i];
+		n += !seen;
+	}
+	return n;
+}
+
+static void test_pool_reuses_sockets(void **state)
+{
+	(void)state;
+	static struct fake f;
+	fake_start(&f, ANSWER_AFTER_FORGERIES);
+	/* One after another, fewer than a socket's uses: at most one port per pool slot. */
+	struct many m = { .f = &f, .want = 40, .serial = true };
+	many_send(&m);
+	uv_run(&f.loop, UV_RUN_DEFAULT);
+	assert_int_equal(m.ok, 40);
+	assert_int_equal(f.n_seen, 40);
+	assert_true(distinct_ports(&f) <= HF_UPSTREAM_POOL_SOCKS);
+	/* Idle sockets close by themselves: nothing keeps the loop open. */
+	assert_int_equal(uv_loop_close(&f.loop), 0);
+}
+
+static void test_pool_replaces_sockets(void **state)
+{
+	(void)state;
+	static struct fake f;
+	fake_start(&f, ANSWER_AFTER_FORGERIES);
+	/* More than all slots' uses: new sockets (ports) take over. */
+	unsigned want = HF_UPSTREAM_POOL_SOCKS * HF_UPSTREAM_SOCK_USES + 100;
+	assert_true(want <= 1024);
+	struct many m = { .f = &f, .want = want, .serial = true };
+	many_send(&m);
+	uv_run(&f.loop, UV_RUN_DEFAULT);
+	assert_int_equal(m.ok, want);
+	assert_true(distinct_ports(&f) > HF_UPSTREAM_POOL_SOCKS);
+	assert_int_equal(uv_loop_close(&f.loop), 0);
+}
+
+static void test_pool_ids_unique_in_flight(void **state)
+{
+	(void)state;
+	static struct fake f;
+	fake_start(&f, SILENT);
+	/* Far more in flight than one socket holds: each (port, ID) pair appears once. */
+	struct many m = { .f = &f, .want = 128 };
+	for (unsigned i = 0; i < m.want; i++)
+		many_send(&m);
+	uv_run(&f.loop, UV_RUN_DEFAULT);
+	assert_int_equal(m.timedout, 128);
+	assert_int_equal(f.n_seen, 128);
+	for (unsigned i = 0; i < f.n_seen; i++)
+		for (unsigned k = 0; k < i; k++)
+			assert_false(f.port_seen[k] == f.port_seen[i] && f.id_seen[k] == f.id_seen[i]);
+	/* No socket holds more than its share in flight, so several ports were used. */
+	assert_true(distinct_ports(&f) >= 128 / HF_UPSTREAM_SOCK_INFLIGHT);
+	assert_int_equal(uv_loop_close(&f.loop), 0);
+}
+
+static void test_pool_refused_fails_all_in_flight(void **state)
+{
+	(void)state;
+	static struct fake f;
+	fake_start(&f, SILENT);
+	uv_close((uv_handle_t *)&f.udp, NULL);
+	uv_run(&f.loop, UV_RUN_DEFAULT);
+	/* Several at once share sockets; every one learns of the refusal, none waits for its timeout. */
+	struct many m = { .f = &f, .want = 20 };
+	for (unsigned i = 0; i < m.want; i++)
+		many_send(&m);
+	uint64_t t0 = uv_hrtime();
+	uv_run(&f.loop, UV_RUN_DEFAULT);
+	assert_int_equal(m.done, 20);
+	assert_int_equal(m.refused, 20);
+	assert_true(uv_hrtime() - t0 < 250 * 1000000ull);
+	assert_int_equal(uv_loop_close(&f.loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +355,10 @@ int main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_pool_reuses_sockets),
+		cmocka_unit_test(test_pool_replaces_sockets),
+		cmocka_unit_test(test_pool_ids_unique_in_flight),
+		cmocka_unit_test(test_pool_refused_fails_all_in_flight),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
