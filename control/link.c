@@ -78,6 +78,7 @@ struct hf_link {
 	unsigned n_hashed;
 	struct hf_link_query **buckets;
 	struct hf_link_stats stats;
+	uint32_t purge_seq;
 	uint8_t fillbuf[HF_SHM_FILL_SLOT_SIZE];
 };
 
@@ -568,6 +569,23 @@ static void hf_link_try_attach(struct hf_link *link)
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */
+
+int hf_link_purge(struct hf_link *link, const uint8_t *name, bool subtree)
+{
+	int len = hf_name_check(name, HF_NAME_MAXLEN);
+	if (len < 0)
+		return -EINVAL;
+	if (link->shm == NULL)
+		return -ENOTCONN;
+	struct hf_msg_purge m = {
+		.seq = ++link->purge_seq,
+		.flags = subtree ? HF_PURGE_SUBTREE : 0,
+		.name_len = (uint8_t)len,
+	};
+	memcpy(m.name, name, (size_t)len);
+	hf_name_lower(m.name);
+	return hf_ring_enqueue(hf_shm_ops_ring(link->shm), HF_MSG_PURGE, &m, HF_MSG_PURGE_LEN(len));
+}
 
 struct hf_link *hf_link_create(uv_loop_t *loop, const struct hf_link_config *cfg)
 {

@@ -120,6 +120,14 @@ int hf_link_start(struct hf_link *link);
  */
 void hf_link_close(struct hf_link *link);
 
+/*!
+ * \brief Ask the dataplane to drop its cached answers for name (or the whole
+ *        subtree): an NTA changed, or an operator flushed the cache.
+ * \return 0 (queued), -ENOTCONN (no dataplane attached: nothing to purge),
+ *         -ENOBUFS (the ops ring is full; try again), -EINVAL (bad name).
+ */
+int hf_link_purge(struct hf_link *link, const uint8_t *name, bool subtree);
+
 /*! \brief Is a region attached right now? */
 bool hf_link_attached(const struct hf_link *link);
 

@@ -108,3 +108,31 @@ int hf_resolver_resolve(struct hf_resolver *r, const uint8_t *qname, uint16_t qt
 
 /*! \brief Drop everything cached at or below name (all caches). */
 void hf_resolver_flush(struct hf_resolver *r, const uint8_t *name);
+
+/*!
+ * Negative Trust Anchors (RFC 7646), as the resolver asks about them: is
+ * name at or below an NTA? If so, fill zone (wire form) and reason (a
+ * NUL-terminated text) and return true. Called on the loop's thread, once
+ * per validated RRset: keep it cheap.
+ */
+typedef bool (*hf_nta_lookup_fn)(void *ctx, const uint8_t *name, uint8_t *zone, char *reason,
+				 size_t reason_size);
+
+/*!
+ * \brief Let the resolver consult the operator's NTAs. Data at or below an NTA
+ *        is not validated: no AD, and EDE 33 (Negative Trust Anchor) naming
+ *        the NTA and its reason. Changing the NTA set must be followed by
+ *        hf_resolver_flush() of the zone, so nothing validated before lingers.
+ */
+void hf_resolver_set_nta_lookup(struct hf_resolver *r, hf_nta_lookup_fn fn, void *ctx);
+
+/*!
+ * \brief Does zone validate again? Resolve its SOA with validation, ignoring
+ *        NTAs (RFC 7646 §4: the operator is told when an NTA is no longer
+ *        needed). cb gets the rendered answer: AD set when the zone is
+ *        secure, SERVFAIL with the EDE when it is still bogus. The outcome is
+ *        not remembered as a cached failure (clients under the NTA must not
+ *        see it).
+ * \return 0 (cb will be called once) or a negative error code.
+ */
+int hf_resolver_probe(struct hf_resolver *r, const uint8_t *zone, hf_resolve_cb cb, void *ctx);

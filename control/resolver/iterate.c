@@ -337,6 +337,11 @@ static struct hf_rrset *usable(const struct hf_req *q, struct hf_rrset *s)
 {
 	if (s == NULL || !hf_val_wanted(q->top) || q->parent)
 		return s;
+	/* A probe asks whether the zone validates now: fresh data, not the cache's. */
+	if (q->probe && q->n_answer == 0) {
+		free(s);
+		return NULL;
+	}
 	bool ok = s->sec != HF_SEC_BOGUS;
 	if (ok && s->sec == HF_SEC_UNCHECKED && s->n_sig > 0) {
 		uint16_t len;
@@ -365,7 +370,8 @@ void hf_iter_step(struct hf_req *q)
 		}
 		char text[sizeof(q->ede_text)];
 		uint16_t ede;
-		if (hf_cache_get_fail(c, q->qname, q->qtype, q->qclass, now, &ede, text, sizeof(text))) {
+		if (!q->top->probe &&
+		    hf_cache_get_fail(c, q->qname, q->qtype, q->qclass, now, &ede, text, sizeof(text))) {
 			/* RFC 9520: do not ask again for a while; say both what (the original
 			 * EDE and text) and that it is cached (EDE 13). */
 			q->cached_error = true;

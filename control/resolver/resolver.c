@@ -134,7 +134,7 @@ void hf_req_complete(struct hf_req *q)
 {
 	struct hf_resolver *r = q->r;
 	q->done = true;
-	if (q->rcode == HF_RCODE_SERVFAIL && q->has_ede && !q->cached_error)
+	if (q->rcode == HF_RCODE_SERVFAIL && q->has_ede && !q->cached_error && !q->probe)
 		hf_cache_put_fail(r->cache, q->orig_qname, q->orig_qtype, q->qclass, q->ede, q->ede_text,
 				  HF_CACHE_FAIL_TTL, hf_resolver_now_s());
 	/* Unlinked first: the callback may destroy the resolver. */
@@ -212,8 +212,22 @@ static void on_deadline(uv_timer_t *t)
 	hf_req_complete(q);
 }
 
+static int resolve(struct hf_resolver *r, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+		   uint8_t variant, bool probe, hf_resolve_cb cb, void *ctx);
+
 int hf_resolver_resolve(struct hf_resolver *r, const uint8_t *qname, uint16_t qtype,
 			uint16_t qclass, uint8_t variant, hf_resolve_cb cb, void *ctx)
+{
+	return resolve(r, qname, qtype, qclass, variant, false, cb, ctx);
+}
+
+int hf_resolver_probe(struct hf_resolver *r, const uint8_t *zone, hf_resolve_cb cb, void *ctx)
+{
+	return resolve(r, zone, HF_TYPE_SOA, HF_CLASS_IN, 0, true, cb, ctx);
+}
+
+static int resolve(struct hf_resolver *r, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+		   uint8_t variant, bool probe, hf_resolve_cb cb, void *ctx)
 {
 	if (r == NULL || qname == NULL || cb == NULL || hf_name_check(qname, HF_NAME_MAXLEN) < 0)
 		return -EINVAL;
@@ -224,7 +238,8 @@ int hf_resolver_resolve(struct hf_resolver *r, const uint8_t *qname, uint16_t qt
 	q->top = q;
 	q->cb = cb;
 	q->ctx = ctx;
-	q->variant = variant;  /* remembered; all variants resolve alike until validation */
+	q->variant = variant;
+	q->probe = probe;
 	q->qtype = q->orig_qtype = qtype;
 	q->qclass = qclass;
 	memcpy(q->orig_qname, qname, hf_name_len(qname));
@@ -279,6 +294,12 @@ void hf_resolver_flush(struct hf_resolver *r, const uint8_t *name)
 {
 	hf_cache_flush(r->cache, name);
 	hf_zkeys_flush(r, name);
+}
+
+void hf_resolver_set_nta_lookup(struct hf_resolver *r, hf_nta_lookup_fn fn, void *ctx)
+{
+	r->nta_lookup = fn;
+	r->nta_ctx = ctx;
 }
 
 struct hf_req *hf_req_internal(struct hf_resolver *r, const uint8_t *name, uint16_t type,

@@ -122,6 +122,7 @@ struct hf_req {
 	struct hf_val *val;
 	uint8_t sec;                    /*!< enum hf_sec of the answer */
 	bool ede_info;                  /*!< has_ede is informational (insecure: EDE 1/2/27), not a failure */
+	bool probe;                     /*!< hf_resolver_probe(): ignore NTAs, cache no failure */
 
 	bool have_dp;
 	struct hf_dp dp;
@@ -158,6 +159,8 @@ struct hf_resolver {
 	size_t n_zkeys;
 	struct hf_zkey *zkey_starting;  /*!< fetches to start on the next loop turn */
 	uv_timer_t *zkey_kick;          /*!< allocated: its close outlives the resolver */
+	hf_nta_lookup_fn nta_lookup;    /*!< hf_resolver_set_nta_lookup(), or NULL */
+	void *nta_ctx;
 };
 
 /*!

@@ -30,6 +30,7 @@ struct part {
 	uint8_t sec;
 	uint8_t labels;          /*!< RRSIG labels of the signature that verified */
 	bool proof;              /*!< an NSEC/NSEC3 RRset */
+	bool nta;                /*!< insecure by an NTA: not a verdict to remember */
 };
 
 struct hf_val {
@@ -94,6 +95,28 @@ static void note(struct hf_val *v, const struct hf_verdict *vd)
 		if (vd->has_ede && !v->info.has_ede)
 			v->info = *vd;
 	}
+}
+
+/* RFC 7646: data at or below an NTA is insecure by the operator's word (EDE 33). */
+static bool under_nta(struct hf_val *v, struct part *p)
+{
+	struct hf_resolver *r = v->q->r;
+	uint8_t zone[HF_NAME_MAXLEN];
+	char reason[200] = "";
+	if (r->nta_lookup == NULL || v->q->probe ||
+	    !r->nta_lookup(r->nta_ctx, p->set->owner, zone, reason, sizeof(reason)))
+		return false;
+	char z[HF_NAME_TEXT_MAXLEN];
+	hf_name_to_text(zone, z, sizeof(z));
+	struct hf_verdict vd;
+	hf_verdict_set(&vd, HF_SEC_INSECURE, HF_EDE_NTA, "negative trust anchor for %s%s%s", z,
+		       reason[0] ? ": " : "", reason);
+	memcpy(p->zone, zone, hf_name_len(zone));
+	p->sec = HF_SEC_INSECURE;
+	p->nta = true;
+	note(v, &vd);
+	v->i++;
+	return true;
 }
 
 /* A proof over the proofs of zone that validated. */
@@ -194,7 +217,7 @@ static void conclude(struct hf_val *v)
 			take_denial(v, d, what, why, soa->zone);
 			neg_sec = v->fail.sec != HF_SEC_UNCHECKED ? HF_SEC_BOGUS
 				  : v->any_insecure && !insecure_before ? HF_SEC_INSECURE : HF_SEC_SECURE;
-		} else if (soa) {
+		} else if (soa && !soa->nta) {
 			neg_sec = soa->sec;
 		}
 	}
@@ -220,7 +243,7 @@ static void conclude(struct hf_val *v)
 	for (unsigned i = 0; i < v->n_parts; i++) {
 		const struct part *p = &v->parts[i];
 		uint8_t s = sec == HF_SEC_BOGUS ? HF_SEC_BOGUS : p->sec;
-		if (p->proof || p->set == q->soa || p->set->sec == s || s == HF_SEC_INDETERMINATE)
+		if (p->proof || p->nta || p->set == q->soa || p->set->sec == s || s == HF_SEC_INDETERMINATE)
 			continue;
 		hf_cache_set_sec(r->cache, HF_NEG_NONE, p->set->owner, p->set->type, p->set, s, now);
 	}
@@ -269,6 +292,8 @@ static void advance(struct hf_val *v)
 		struct part *p = &v->parts[v->i];
 		switch (v->stage) {
 		case V_KEYS: {
+			if (under_nta(v, p))
+				continue;
 			uint8_t cached = p->set->sec;
 			if (cached == HF_SEC_SECURE || cached == HF_SEC_INSECURE) {
 				p->sec = cached;

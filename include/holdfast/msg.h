@@ -43,7 +43,29 @@
 enum hf_msg_type {
 	HF_MSG_MISS = 1,  /*!< worker -> control: struct hf_msg_miss */
 	HF_MSG_FILL = 2,  /*!< control -> worker: struct hf_msg_fill + tail */
+	HF_MSG_PURGE = 3, /*!< control -> dataplane main lcore (ops ring): struct hf_msg_purge */
 };
+
+enum hf_purge_flag {
+	HF_PURGE_SUBTREE = 1 << 0,  /*!< the name and everything below it; else the name only */
+};
+
+/*!
+ * Drop cached answers (every type and variant) for a name or a subtree: an
+ * NTA was added or removed, or an operator flushed the cache. The dataplane
+ * applies it on every worker's view at once (the cache is shared) and
+ * records seq as applied (see shm.h) so the control plane can tell when.
+ */
+struct hf_msg_purge {
+	uint32_t seq;       /*!< increasing per control plane */
+	uint8_t flags;      /*!< enum hf_purge_flag */
+	uint8_t name_len;
+	uint8_t reserved[2];
+	uint8_t name[HF_NAME_MAXLEN];  /*!< lower-cased wire form */
+};
+
+/*! Bytes of a purge message carrying a name of name_len octets. */
+#define HF_MSG_PURGE_LEN(name_len) (offsetof(struct hf_msg_purge, name) + (name_len))
 
 /*! Variant bits: which answer of a question a client gets. */
 enum hf_variant {

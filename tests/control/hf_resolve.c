@@ -6,7 +6,9 @@
  *              NAME [TYPE]... [NAME [TYPE]...]...
  *
  * --anchors turns DNSSEC validation on with that trust-anchor file; --do and
- * --cd ask as a client with those bits would (RRSIGs and proofs; no validation).
+ * --cd ask as a client with those bits would (RRSIGs and proofs; no validation);
+ * --nta ZONE (repeatable) puts a Negative Trust Anchor on a zone; --probe asks
+ * hf_resolver_probe() (does the zone validate, NTAs aside) for each NAME.
  *
  * Questions run one after another on one resolver (so later ones see the
  * cache). For each: the question, rcode, TTL, flags, time taken, the records
@@ -43,6 +45,9 @@ struct run {
 	struct question q[MAX_Q];
 	unsigned n, cur, answered;
 	uint8_t variant;
+	bool probe;
+	unsigned n_nta;
+	uint8_t nta[8][HF_NAME_MAXLEN];
 	uint64_t started_ns;
 };
 
@@ -194,6 +199,18 @@ static void print_answer(const struct hf_rendered *ans)
 
 static void start_next(struct run *run);
 
+static bool nta_lookup(void *ctx, const uint8_t *name, uint8_t *zone, char *reason, size_t size)
+{
+	const struct run *run = ctx;
+	for (unsigned i = 0; i < run->n_nta; i++)
+		if (hf_name_is_subdomain(name, run->nta[i])) {
+			memcpy(zone, run->nta[i], hf_name_len(run->nta[i]));
+			snprintf(reason, size, "hf-resolve --nta");
+			return true;
+		}
+	return false;
+}
+
 static void on_answer(void *ctx, const struct hf_rendered *ans)
 {
 	struct run *run = ctx;
@@ -216,7 +233,9 @@ static void start_next(struct run *run)
 	type_to_text(q->type, type, sizeof(type));
 	printf(";; QUESTION %s %s\n", name, type);
 	run->started_ns = now_ns();
-	int ret = hf_resolver_resolve(run->r, q->name, q->type, HF_CLASS_IN, run->variant, on_answer, run);
+	int ret = run->probe ? hf_resolver_probe(run->r, q->name, on_answer, run)
+			     : hf_resolver_resolve(run->r, q->name, q->type, HF_CLASS_IN, run->variant,
+						   on_answer, run);
 	if (ret != 0) {
 		printf(";; resolve failed: %d\n\n", ret);
 		run->cur++;
@@ -227,7 +246,7 @@ static void start_next(struct run *run)
 static int usage(void)
 {
 	fprintf(stderr, "usage: hf-resolve --hints FILE [--allow-loopback] [--timeout MS] "
-			"[--anchors FILE [--do] [--cd]] NAME [TYPE]... [NAME [TYPE]...]...\n");
+			"[--anchors FILE [--do] [--cd] [--nta ZONE]... [--probe]] NAME [TYPE]... ...\n");
 	return 2;
 }
 
@@ -250,6 +269,13 @@ int main(int argc, char **argv)
 			run.variant |= HF_VARIANT_DO;
 		else if (strcmp(argv[i], "--cd") == 0)
 			run.variant |= HF_VARIANT_CD;
+		else if (strcmp(argv[i], "--probe") == 0)
+			run.probe = true;
+		else if (strcmp(argv[i], "--nta") == 0 && i + 1 < argc && run.n_nta < 8) {
+			if (hf_name_from_text(argv[++i], run.nta[run.n_nta]) < 0)
+				return usage();
+			hf_name_lower(run.nta[run.n_nta++]);
+		}
 		else
 			return usage();
 	}
@@ -289,6 +315,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hf-resolve: %s\n", err);
 		return 1;
 	}
+	if (run.n_nta > 0)
+		hf_resolver_set_nta_lookup(run.r, nta_lookup, &run);
 	start_next(&run);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	if (run.r)

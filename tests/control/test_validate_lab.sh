@@ -134,11 +134,21 @@ if brk bogus-rrsig de.; then
 		"rcode SERVFAIL" "EDE 6: .*c\.de/ds \(keytag=${HF_LAB_ZSK_de}\)"
 	expect 4 "bogus-rrsig de.: other zones still validate" "$SECURE"
 	reject 1 "bogus-rrsig de.: never EDE 22/23" "EDE 2[23]:"
+	resolve --nta de. nic.de host.c.de nx.de host.a.test
+	expect 1 "bogus-rrsig de. with an NTA on de.: nic.de answers without AD, EDE 33" \
+		"rcode NOERROR ttl [0-9]+ flags n_ttl" "IN${T}A${T}192\.0\.2\.30$" "EDE 33: negative trust anchor for de\."
+	expect 2 "... host.c.de below it too (EDE 33)" "IN${T}A${T}192\.0\.2\.5$" "EDE 33:"
+	expect 3 "... nx.de NXDOMAIN without AD (EDE 33)" "rcode NXDOMAIN ttl [0-9]+ flags n_ttl" "EDE 33:"
+	expect 4 "... other zones keep AD" "$SECURE"
+	resolve --probe de.
+	expect 1 "probe of de. (NTAs aside): still bogus, EDE 6" "rcode SERVFAIL" "EDE 6:"
 	resolve --cd nic.de
 	expect 1 "bogus-rrsig de.: CD=1 gets the data, without AD" "rcode NOERROR ttl [0-9]+ flags n_ttl" \
 		"IN${T}A${T}192\.0\.2\.30$"
 fi
 "$LAB" restore >/dev/null 2>&1
+resolve --probe de.
+expect 1 "probe of de. after the restore: secure again (AD)" "rcode NOERROR ttl [0-9]+ flags ad"
 
 if brk expired c.de.; then
 	resolve host.c.de
