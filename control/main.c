@@ -6,9 +6,11 @@
  * One libuv loop carries everything: the resolver (control/resolver.h), the
  * shared-memory link to holdfast-dataplane (control/link.h), DNS over TCP
  * (control/tcp.h) and the signals that stop it. Start-up order matters:
- * config, resolver, TCP listeners (port 53 needs root), privilege drop
- * (control/privs.h), and only then the link, so that the region's ownership
- * is checked as the user that will re-attach after a dataplane restart.
+ * config, resolver, TCP listeners (port 53 needs root), the holdfastctl
+ * socket (control/ctl/server.h, its directory may need root) with the
+ * operator glue (control/operator.h), privilege drop (control/privs.h), and
+ * only then the link, so that the region's ownership is checked as the user
+ * that will re-attach after a dataplane restart.
  *
  * Exit codes: 0 after SIGINT/SIGTERM; 78 (EX_CONFIG) for a configuration
  * the process cannot use; 1 for anything else (a listener that cannot be
@@ -23,9 +25,11 @@
 
 #include <uv.h>
 
+#include "control/ctl/server.h"
 #include "control/link.h"
 #include "control/local.h"
 #include "control/log.h"
+#include "control/operator.h"
 #include "control/privs.h"
 #include "control/resolver.h"
 #include "control/tcp.h"
@@ -40,6 +44,8 @@ struct hf_control {
 	struct hf_resolver *resolver;
 	struct hf_tcp *tcp;
 	struct hf_link *link;
+	struct hf_operator *op;
+	struct hf_ctl_server *ctl;
 	uv_signal_t sigint, sigterm;
 	int exit_code;
 	bool stopping;
@@ -70,6 +76,10 @@ static void hf_control_stop(struct hf_control *cp, int code)
 	 * plane attaches at once. */
 	hf_resolver_destroy(cp->resolver);
 	cp->resolver = NULL;
+	hf_operator_close(cp->op);
+	cp->op = NULL;
+	hf_ctl_server_close(cp->ctl);
+	cp->ctl = NULL;
 	hf_link_close(cp->link);
 	cp->link = NULL;
 	hf_tcp_close(cp->tcp);
@@ -179,6 +189,28 @@ static int hf_control_start(struct hf_control *cp, const char *config)
 		return 1;
 	}
 
+	/* The control socket's directory (/run/holdfast) may need root: before the drop. */
+	struct hf_operator_config ocfg = {
+		.resolver = cp->resolver,
+		.nta_recheck_ms = cp->conf.control.nta_recheck_ms,
+		.nta_recheck_ends = cp->conf.control.nta_recheck_ends,
+	};
+	cp->op = hf_operator_create(&cp->loop, &ocfg);
+	if (!cp->op) {
+		hf_log_error(SYSTEM, "out of memory");
+		return 1;
+	}
+	struct hf_ctl_server_config ccfg = {
+		.socket_path = cp->conf.control.control_socket,
+		.state_dir = cp->conf.instance.state_dir,
+	};
+	hf_operator_hooks(cp->op, &ccfg.hooks);
+	cp->ctl = hf_ctl_server_create(&cp->loop, &ccfg, err, sizeof(err));
+	if (!cp->ctl) {
+		hf_log_error(SYSTEM, "control socket: %s", err);
+		return HF_EXIT_CONFIG;
+	}
+
 	if (hf_privs_drop(cp->conf.instance.user, err, sizeof(err)) < 0) {
 		hf_log_error(SYSTEM, "%s; refusing to run on with the privileges it started with",
 			     err);
@@ -197,6 +229,8 @@ static int hf_control_start(struct hf_control *cp, const char *config)
 		hf_log_error(SHM, "cannot create the link to the dataplane");
 		return 1;
 	}
+	/* NTAs loaded from the state directory apply from the first resolution on. */
+	hf_operator_start(cp->op, cp->ctl, cp->link);
 	return 0;
 }
 

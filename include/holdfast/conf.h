@@ -90,6 +90,8 @@ struct hf_conf_control {
 	uint32_t special_use_names_count;
 	uint8_t special_use_names[HF_CONF_NAMES_MAX][HF_NAME_MAXLEN]; /*!< wire form */
 	struct sockaddr_storage metrics_listen; /*!< address and port; AF_UNSPEC = off */
+	uint64_t nta_recheck_ms;               /*!< test NTA zones this often; 0 = never */
+	bool nta_recheck_ends;                 /*!< end an NTA once its zone validates */
 };
 
 /*! \brief [serve-stale]: RFC 8767 behaviour. */

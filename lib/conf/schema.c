@@ -117,6 +117,10 @@ static const struct hf_conf_item hf_conf_control_items[] = {
 		     "names never resolved upstream (RFC 6761 and the IANA registry)"),
 	HF_CONF_SCALAR(struct hf_conf_control, "metrics-listen", HF_CONF_T_ADDRPORT, metrics_listen,
 		       0, 0, "", "ADDR:PORT of the metrics endpoint; empty = off"),
+	HF_CONF_SCALAR(struct hf_conf_control, "nta-recheck", HF_CONF_T_DURATION, nta_recheck_ms,
+		       0, 7 * HF_MS_D, "1m", "how often zones under an NTA are tested; 0 = never"),
+	HF_CONF_SCALAR(struct hf_conf_control, "nta-recheck-ends", HF_CONF_T_BOOL, nta_recheck_ends,
+		       0, 0, "false", "end an NTA once its zone validates again"),
 	HF_CONF_END,
 };
 

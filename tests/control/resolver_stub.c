@@ -184,3 +184,19 @@ void hf_resolver_flush(struct hf_resolver *r, const uint8_t *name)
 	(void)r;
 	(void)name;
 }
+
+void hf_resolver_set_nta_lookup(struct hf_resolver *r, hf_nta_lookup_fn fn, void *ctx)
+{
+	(void)r;
+	(void)fn;
+	(void)ctx;
+}
+
+int hf_resolver_probe(struct hf_resolver *r, const uint8_t *zone, hf_resolve_cb cb, void *ctx)
+{
+	(void)r;
+	(void)zone;
+	(void)cb;
+	(void)ctx;
+	return -ENOTSUP;  /* the stub does not validate */
+}

@@ -103,6 +103,8 @@ static void test_defaults(void **state)
 	assert_string_equal(c->control.root_hints, "");
 	assert_string_equal(c->control.trust_anchors, "");
 	assert_true(c->control.dnssec_validation);
+	assert_int_equal(c->control.nta_recheck_ms, 60 * MS_S);
+	assert_false(c->control.nta_recheck_ends);
 	assert_int_equal(c->control.listen_tcp_count, 0);
 	assert_string_equal(c->control.control_socket, "/run/holdfast/control.sock");
 	assert_false(c->control.allow_loopback_upstreams);
@@ -188,6 +190,8 @@ static void test_docs_example(void **state)
 	assert_string_equal(c->control.root_hints, "/etc/holdfast/root.hints");
 	assert_string_equal(c->control.trust_anchors, "/etc/holdfast/root.key");
 	assert_true(c->control.dnssec_validation);
+	assert_int_equal(c->control.nta_recheck_ms, 60 * MS_S);
+	assert_false(c->control.nta_recheck_ends);
 	assert_int_equal(c->control.listen_tcp_count, 2);
 	assert_addr(&c->control.listen_tcp[0], "192.0.2.53:53");
 	assert_addr(&c->control.listen_tcp[1], "[2001:db8::53]:53");
