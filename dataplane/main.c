@@ -31,6 +31,7 @@
 
 #include "dataplane/cache.h"
 #include "dataplane/net/packet.h"
+#include "dataplane/ops.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
 #include "include/holdfast/conf.h"
@@ -61,6 +62,7 @@ struct hf_dataplane {
 	unsigned n_workers;
 	struct hf_worker *workers[HF_CONF_WORKERS_MAX];
 	struct hf_worker_run runs[HF_CONF_WORKERS_MAX];
+	struct hf_ops_stats ops_stats;
 };
 
 static _Atomic bool hf_stop;
@@ -312,6 +314,8 @@ static void hf_dataplane_run(struct hf_dataplane *dp)
 		 * otherwise only the stale-window expiry needs the hand to move,
 		 * and a sweep every 100 ms does that without taking the CPU a
 		 * worker may share with us. */
+		/* Operations first: an NTA's purge is waited for by an operator. */
+		hf_ops_poll(dp->shm, dp->cache, &dp->ops_stats);
 		hf_cache_stats(dp->cache, &cs);
 		if (cs.bytes > low_water || now.mono_ns >= next_sweep) {
 			hf_cache_sweep(dp->cache, now.real_s);

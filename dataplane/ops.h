@@ -1,0 +1,25 @@
+/*
+ * The ops ring's consumer: operations the control plane asks of the whole
+ * dataplane (include/holdfast/msg.h), applied by the main lcore between
+ * its housekeeping jobs. Today: purges (an NTA changed, an operator flushed
+ * the cache). The main lcore is a registered QSBR thread, online while it
+ * runs this; removed entries are freed through call_rcu like any eviction.
+ */
+#pragma once
+
+#include "dataplane/cache.h"
+#include "include/holdfast/shm.h"
+
+#define HF_OPS_BURST 16  /*!< operations applied per call: the main loop must keep beating */
+
+struct hf_ops_stats {
+	uint64_t purges;     /*!< purge operations applied */
+	uint64_t purged;     /*!< entries they removed */
+	uint64_t unknown;    /*!< messages of a type or size we do not know (skipped) */
+};
+
+/*!
+ * \brief Apply up to HF_OPS_BURST waiting operations.
+ * \return How many were taken from the ring.
+ */
+unsigned hf_ops_poll(struct hf_shm *shm, struct hf_cache *cache, struct hf_ops_stats *stats);
