@@ -36,6 +36,7 @@ struct hf_ctl_conn {
 	unsigned open_handles;
 	bool writing;              /* a response is being written: read nothing more */
 	bool close_after_write;
+	bool draining;      /* error sent: discard input until EOF (see hf_ctl_linger) */
 	bool closing;
 };
 
@@ -753,6 +754,23 @@ static void hf_ctl_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = HF_CTL_REQUEST_MAX - c->len;
 }
 
+static void hf_ctl_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+/*
+ * After a final error line: closing a unix socket with unread input makes
+ * the peer's read fail with ECONNRESET, and it may never see our message.
+ * So shut our side down and read (and drop) what the client still sends
+ * until it closes, for HF_CTL_LINGER_MS at most.
+ */
+static void hf_ctl_linger(struct hf_ctl_conn *c)
+{
+	c->draining = true;
+	c->len = 0;
+	uv_timer_start(&c->idle, hf_ctl_on_idle, HF_CTL_LINGER_MS, 0);
+	if (uv_read_start((uv_stream_t *)&c->h, hf_ctl_on_alloc, hf_ctl_on_read) < 0)
+		hf_ctl_conn_close(c);
+}
+
 static void hf_ctl_on_written(uv_write_t *req, int status)
 {
 	struct hf_ctl_conn *c = req->handle->data;
@@ -761,8 +779,12 @@ static void hf_ctl_on_written(uv_write_t *req, int status)
 	if (status == UV_ECANCELED)
 		return;
 	c->writing = false;
-	if (status < 0 || c->close_after_write) {
+	if (status < 0) {
 		hf_ctl_conn_close(c);
+		return;
+	}
+	if (c->close_after_write) {
+		hf_ctl_linger(c);
 		return;
 	}
 	hf_ctl_conn_process(c);
@@ -802,8 +824,6 @@ static void hf_ctl_send_error(struct hf_ctl_conn *c, const char *msg)
 	json_object_object_add(resp, "error", json_object_new_string(msg));
 	hf_ctl_send(c, resp);
 }
-
-static void hf_ctl_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
 /* Handle the first complete line in the buffer, if any; otherwise read on. */
 static void hf_ctl_conn_process(struct hf_ctl_conn *c)
@@ -856,6 +876,10 @@ static void hf_ctl_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	if (n == 0)
 		return;
+	if (c->draining) {
+		c->len = 0;  /* dropped; the linger timer bounds how long */
+		return;
+	}
 	c->len += (size_t)n;
 	uv_timer_again(&c->idle);
 	uv_read_stop(s);

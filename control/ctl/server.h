@@ -59,6 +59,7 @@
 #define HF_CTL_REQUEST_MAX  (64 * 1024)  /*!< bytes of one request line, newline included */
 #define HF_CTL_CONN_MAX     64           /*!< open client connections */
 #define HF_CTL_IDLE_MS      30000        /*!< idle connection timeout, ms */
+#define HF_CTL_LINGER_MS    1000         /*!< input drained after a final error, ms at most */
 #define HF_CTL_EXPIRE_MS    1000         /*!< how often expiry runs, ms */
 #define HF_CTL_SOCKET_DEFAULT "/run/holdfast/control.sock"
 

@@ -9,6 +9,7 @@
  * HF_ECRYPTO so that the validator never calls it BOGUS.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
 
 #include "include/holdfast/canon.h"
 #include "include/holdfast/defines.h"
@@ -458,24 +460,50 @@ out_free:
 	return ret;
 }
 
-/* The digest an algorithm signs with; NULL for EdDSA (one-shot, no digest). */
+/*
+ * Signature digests, fetched once for the process (never freed): with
+ * OpenSSL 3.0, EVP_sha256() and friends make every init look the
+ * implementation up again, and a fetched EVP_MD does not. EVP_MD objects
+ * are immutable once fetched and may be shared between threads.
+ */
+enum { MD_SHA1, MD_SHA256, MD_SHA384, MD_SHA512, MD_COUNT };
+static EVP_MD *fetched_md[MD_COUNT];
+static pthread_once_t fetched_md_once = PTHREAD_ONCE_INIT;
+
+static void fetch_mds(void)
+{
+	static const char *const names[MD_COUNT] = { "SHA1", "SHA256", "SHA384", "SHA512" };
+
+	for (int i = 0; i < MD_COUNT; i++) {
+		fetched_md[i] = EVP_MD_fetch(NULL, names[i], NULL);
+		if (fetched_md[i] == NULL)
+			crypto_error(names[i]);  /* logged once; each use returns HF_ECRYPTO */
+	}
+}
+
+/*
+ * The digest an algorithm signs with: *md NULL for EdDSA (one-shot, no
+ * digest). \return 0, HF_EALGORITHM, or HF_ECRYPTO if it could not be fetched.
+ */
 static int sig_md(uint8_t alg, const EVP_MD **md)
 {
+	int i;
+
 	switch (alg) {
 	case HF_ALG_RSASHA1:
 	case HF_ALG_RSASHA1_NSEC3:
-		*md = EVP_sha1();
-		return 0;
+		i = MD_SHA1;
+		break;
 	case HF_ALG_RSASHA256:
 	case HF_ALG_ECDSAP256SHA256:
-		*md = EVP_sha256();
-		return 0;
+		i = MD_SHA256;
+		break;
 	case HF_ALG_RSASHA512:
-		*md = EVP_sha512();
-		return 0;
+		i = MD_SHA512;
+		break;
 	case HF_ALG_ECDSAP384SHA384:
-		*md = EVP_sha384();
-		return 0;
+		i = MD_SHA384;
+		break;
 	case HF_ALG_ED25519:
 	case HF_ALG_ED448:
 		*md = NULL;
@@ -483,6 +511,10 @@ static int sig_md(uint8_t alg, const EVP_MD **md)
 	default:
 		return HF_EALGORITHM;
 	}
+	if (pthread_once(&fetched_md_once, fetch_mds) != 0 || fetched_md[i] == NULL)
+		return HF_ECRYPTO;
+	*md = fetched_md[i];
+	return 0;
 }
 
 /*
@@ -543,45 +575,186 @@ static bool sig_fits_key(EVP_PKEY *key, uint8_t alg, size_t sig_len)
 	}
 }
 
-int hf_sig_verify(EVP_PKEY *key, uint8_t alg, const uint8_t *data, size_t len,
-		  const uint8_t *sig, size_t sig_len)
+/*
+ * A verification context prepared for one (key, algorithm): for RSA and
+ * ECDSA an EVP_PKEY_CTX set up once for EVP_PKEY_verify() (padding and
+ * signature digest included), which then checks a digest computed
+ * separately; for EdDSA nothing (no pre-hash form: EVP_DigestVerify() per
+ * call). Holds its own reference to the key, so that the key, and with it
+ * the address the cache compares, stays valid as long as the entry does.
+ */
+struct prepared {
+	EVP_PKEY *key;               /*!< our reference; NULL: empty entry */
+	EVP_PKEY_CTX *pctx;          /*!< NULL for EdDSA */
+	const EVP_MD *md;            /*!< NULL for EdDSA */
+	uint8_t alg;
+};
+
+struct hf_sig_ctx {
+	struct prepared entry[HF_SIG_CTX_KEYS];
+	unsigned hand;               /*!< next entry replaced (round robin) */
+	EVP_MD_CTX *hash;            /*!< reused for every pre-hash; NULL until first */
+};
+
+static void prepared_clear(struct prepared *p)
+{
+	EVP_PKEY_CTX_free(p->pctx);
+	EVP_PKEY_free(p->key);
+	memset(p, 0, sizeof(*p));
+}
+
+/*! \return 0, HF_EALGORITHM or HF_ECRYPTO; p is left empty unless 0. */
+static int prepared_init(struct prepared *p, EVP_PKEY *key, uint8_t alg)
 {
 	const EVP_MD *md;
-	uint8_t der[ECDSA_DER_MAX];
-	EVP_MD_CTX *ctx = NULL;
 	int ret = sig_md(alg, &md);
 
+	memset(p, 0, sizeof(*p));
 	if (ret != 0)
 		return ret;
-	if (!sig_fits_key(key, alg, sig_len))
+	if (md != NULL) {
+		bool rsa = alg != HF_ALG_ECDSAP256SHA256 && alg != HF_ALG_ECDSAP384SHA384;
+		p->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+		if (p->pctx == NULL)
+			return crypto_error("verify context");
+		if (EVP_PKEY_verify_init(p->pctx) != 1 ||
+		    (rsa && EVP_PKEY_CTX_set_rsa_padding(p->pctx, RSA_PKCS1_PADDING) != 1) ||
+		    EVP_PKEY_CTX_set_signature_md(p->pctx, md) != 1) {
+			ret = crypto_error("verify init");
+			EVP_PKEY_CTX_free(p->pctx);
+			p->pctx = NULL;
+			return ret;
+		}
+	}
+	if (EVP_PKEY_up_ref(key) != 1) {
+		ret = crypto_error("key reference");
+		EVP_PKEY_CTX_free(p->pctx);
+		p->pctx = NULL;
+		return ret;
+	}
+	p->key = key;
+	p->md = md;
+	p->alg = alg;
+	return 0;
+}
+
+/* 1 valid, 0 invalid; below 0 the library failed (the form was checked before). */
+static int verdict(int rc)
+{
+	if (rc == 1)
+		return 0;
+	if (rc == 0) {
+		ERR_clear_error();
 		return HF_EBADSIG;
-	if (alg == HF_ALG_ECDSAP256SHA256 || alg == HF_ALG_ECDSAP384SHA384) {
+	}
+	return crypto_error("verify");
+}
+
+/* EdDSA: one-shot over the message (RFC 8032 "pure" mode has no pre-hash). */
+static int eddsa_verify(EVP_PKEY *key, const uint8_t *data, size_t len, const uint8_t *sig,
+			size_t sig_len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ret;
+
+	if (ctx == NULL)
+		return -ENOMEM;
+	if (EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL, key, NULL) != 1)
+		ret = crypto_error("verify init");
+	else
+		ret = verdict(EVP_DigestVerify(ctx, sig, sig_len, data, len));
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+/* The check itself, with a prepared entry; hash NULL: a one-shot digest. */
+static int prepared_verify(const struct prepared *p, EVP_MD_CTX *hash, const uint8_t *data,
+			   size_t len, const uint8_t *sig, size_t sig_len)
+{
+	uint8_t der[ECDSA_DER_MAX];
+	uint8_t digest[EVP_MAX_MD_SIZE];
+	unsigned int digest_len = 0;
+	int ret;
+
+	if (p->pctx == NULL)
+		return eddsa_verify(p->key, data, len, sig, sig_len);
+	if (p->alg == HF_ALG_ECDSAP256SHA256 || p->alg == HF_ALG_ECDSAP384SHA384) {
 		ret = ecdsa_sig_der(sig, sig_len, der);
 		if (ret < 0)
 			return ret;
 		sig = der;
 		sig_len = (size_t)ret;
 	}
+	if (hash != NULL) {
+		if (EVP_DigestInit_ex(hash, p->md, NULL) != 1 ||
+		    EVP_DigestUpdate(hash, data, len) != 1 ||
+		    EVP_DigestFinal_ex(hash, digest, &digest_len) != 1)
+			return crypto_error("signature digest");
+	} else if (EVP_Digest(data, len, digest, &digest_len, p->md, NULL) != 1) {
+		return crypto_error("signature digest");
+	}
+	/* EVP_PKEY_verify() leaves the context as it was: it serves the next check. */
+	return verdict(EVP_PKEY_verify(p->pctx, sig, sig_len, digest, digest_len));
+}
 
-	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL)
+struct hf_sig_ctx *hf_sig_ctx_new(void)
+{
+	return calloc(1, sizeof(struct hf_sig_ctx));
+}
+
+void hf_sig_ctx_free(struct hf_sig_ctx *c)
+{
+	if (c == NULL)
+		return;
+	for (unsigned i = 0; i < HF_SIG_CTX_KEYS; i++)
+		prepared_clear(&c->entry[i]);
+	EVP_MD_CTX_free(c->hash);
+	free(c);
+}
+
+int hf_sig_verify_ctx(struct hf_sig_ctx *c, EVP_PKEY *key, uint8_t alg, const uint8_t *data,
+		      size_t len, const uint8_t *sig, size_t sig_len)
+{
+	struct prepared *p = NULL, one;
+	int ret;
+
+	if (!hf_alg_supported(alg))
+		return HF_EALGORITHM;
+	if (!sig_fits_key(key, alg, sig_len))
+		return HF_EBADSIG;
+	if (c == NULL) {
+		/* Stateless: prepare, check, release. */
+		ret = prepared_init(&one, key, alg);
+		if (ret != 0)
+			return ret;
+		ret = prepared_verify(&one, NULL, data, len, sig, sig_len);
+		prepared_clear(&one);
+		return ret;
+	}
+
+	/* The entry holds a reference to its key: an address found here is
+	 * that very key, never a freed one's successor. */
+	for (unsigned i = 0; i < HF_SIG_CTX_KEYS; i++) {
+		if (c->entry[i].key == key && c->entry[i].alg == alg) {
+			p = &c->entry[i];
+			break;
+		}
+	}
+	if (p == NULL) {
+		p = &c->entry[c->hand];
+		c->hand = (c->hand + 1) % HF_SIG_CTX_KEYS;
+		prepared_clear(p);
+		ret = prepared_init(p, key, alg);
+		if (ret != 0)
+			return ret;
+	}
+	if (c->hash == NULL && p->md != NULL && (c->hash = EVP_MD_CTX_new()) == NULL)
 		return -ENOMEM;
-	if (EVP_DigestVerifyInit(ctx, NULL, md, NULL, key) != 1) {
-		ret = crypto_error("verify init");
-		goto out_free_ctx;
-	}
-	/* 1 valid, 0 invalid; below 0 the library failed (the form was checked above). */
-	ret = EVP_DigestVerify(ctx, sig, sig_len, data, len);
-	if (ret == 1) {
-		ret = 0;
-	} else if (ret == 0) {
-		ERR_clear_error();
-		ret = HF_EBADSIG;
-	} else {
-		ret = crypto_error("verify");
-	}
+	return prepared_verify(p, c->hash, data, len, sig, sig_len);
+}
 
-out_free_ctx:
-	EVP_MD_CTX_free(ctx);
-	return ret;
+int hf_sig_verify(EVP_PKEY *key, uint8_t alg, const uint8_t *data, size_t len,
+		  const uint8_t *sig, size_t sig_len)
+{
+	return hf_sig_verify_ctx(NULL, key, alg, data, len, sig, sig_len);
 }

@@ -14,9 +14,13 @@
  * the threads have been joined.
  *
  * A pool thread reads a job's key, data and signature and writes its status;
- * nothing else. The waiters, the hash links and the caches belong to the
- * loop thread, so cancellation never races with a verification: it only
- * unhooks a waiter, and the verdict still goes into the cache.
+ * nothing else of the verifier's. It has its own struct hf_sig_ctx
+ * (crypto.h), which keeps a verification context prepared for each of the
+ * last keys it used, with a reference to the key: a key evicted from the
+ * key cache lives on until that thread replaces its entry or exits. The
+ * waiters, the hash links and the caches belong to the loop thread, so
+ * cancellation never races with a verification: it only unhooks a waiter,
+ * and the verdict still goes into the cache.
  *
  * The check hash is SHA-256 over (len | DNSKEY RDATA | len | data | len |
  * signature), all 32 bytes compared. The lengths matter: without them,
@@ -46,6 +50,7 @@
 #define KEY_CACHE_DEFAULT 4096  /*!< parsed keys */
 #define SIG_CACHE_DEFAULT 65536 /*!< verified signatures (48 B each) */
 #define TABLE_MIN 256           /*!< initial buckets of the growable tables */
+#define LAST_KEY_MAX 1024       /*!< longest DNSKEY RDATA whose hash is remembered */
 
 /*! A callback waiting for a job's verdict; also hashed by ctx for cancel. */
 struct waiter {
@@ -112,6 +117,11 @@ struct hf_verifier {
 	struct waiter **ctxs;        /*!< buckets, by ctx pointer */
 	size_t ctxs_mask, ctxs_n;
 	struct clock_cache keys, sigs;
+	/* The last DNSKEY RDATA hashed for the key cache, and its hash: a run
+	 * of checks with one key (the usual case) hashes it once. */
+	uint8_t last_key[LAST_KEY_MAX];
+	size_t last_key_len;         /*!< 0: none */
+	uint8_t last_key_hash[HASH_LEN];
 	EVP_MD *sha256;
 	EVP_MD_CTX *md;
 	struct hf_verifier_stats st;
@@ -367,6 +377,10 @@ static void job_free(struct job *j)
 static void *pool_main(void *arg)
 {
 	struct hf_verifier *v = arg;
+	/* This thread's prepared contexts (crypto.h); freed when it returns.
+	 * Without one (out of memory) every check is set up from scratch. */
+	struct hf_sig_ctx *sc = hf_sig_ctx_new();
+
 	for (;;) {
 		struct job *take = NULL, **tail = &take;
 		unsigned n = 0;
@@ -376,6 +390,7 @@ static void *pool_main(void *arg)
 			pthread_cond_wait(&v->cond, &v->lock);
 		if (v->stop) {
 			pthread_mutex_unlock(&v->lock);
+			hf_sig_ctx_free(sc);
 			return NULL;
 		}
 		while (v->queue != NULL && n < HF_VERIFIER_BATCH) {
@@ -393,8 +408,8 @@ static void *pool_main(void *arg)
 		pthread_mutex_unlock(&v->lock);
 
 		for (struct job *j = take; j != NULL; j = j->next)
-			j->status = hf_sig_verify(j->pkey, j->alg, j->bytes, j->len,
-						  j->bytes + j->len, j->sig_len);
+			j->status = hf_sig_verify_ctx(sc, j->pkey, j->alg, j->bytes, j->len,
+						      j->bytes + j->len, j->sig_len);
 
 		pthread_mutex_lock(&v->done_lock);
 		*v->done_tail = take;
@@ -666,9 +681,23 @@ static int get_pkey(struct hf_verifier *v, const struct hf_dnskey *key, uint64_t
 	const uint8_t *parts[] = { key->rdata };
 	const size_t lens[] = { key->rdlen };
 	uint8_t h[HASH_LEN];
-	int rc = digest(v, parts, lens, 1, h);
-	if (rc != 0)
-		return rc;
+	int rc;
+
+	/* Compared in full: the remembered hash is that of these very octets. */
+	if (key->rdlen > 0 && key->rdlen == v->last_key_len &&
+	    memcmp(key->rdata, v->last_key, key->rdlen) == 0) {
+		memcpy(h, v->last_key_hash, HASH_LEN);
+	} else {
+		rc = digest(v, parts, lens, 1, h);
+		if (rc != 0)
+			return rc;
+		v->last_key_len = 0;
+		if (key->rdlen <= LAST_KEY_MAX) {
+			memcpy(v->last_key, key->rdata, key->rdlen);
+			memcpy(v->last_key_hash, h, HASH_LEN);
+			v->last_key_len = key->rdlen;
+		}
+	}
 	struct slot *s = cc_find(&v->keys, h);
 	if (s == NULL) {
 		EVP_PKEY *pkey = NULL;

@@ -9,10 +9,12 @@
  *   batch; the batch is handed to the pool once per loop turn (a uv_check
  *   handle), under one mutex acquisition, so a busy loop pays one lock and
  *   one wake-up per batch, not per signature. Pool threads take up to
- *   HF_VERIFIER_BATCH jobs per lock, verify them with their own EVP_MD_CTX,
- *   and append the results to a done list; a uv_async handle wakes the loop,
- *   which runs the callbacks. A job's memory is owned by the verifier from
- *   submission until its callback returns.
+ *   HF_VERIFIER_BATCH jobs per lock, verify them with their own struct
+ *   hf_sig_ctx (verification contexts prepared once per key and thread,
+ *   never shared between threads; crypto.h), and append the results to a
+ *   done list; a uv_async handle wakes the loop, which runs the callbacks.
+ *   A job's memory is owned by the verifier from submission until its
+ *   callback returns.
  *
  * Caches (loop thread only)
  *   - parsed keys: EVP_PKEY per DNSKEY RDATA (refcounted; jobs hold a

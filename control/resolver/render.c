@@ -84,7 +84,9 @@ int hf_render(struct hf_rendered *out, const struct hf_render_in *in)
 		out->flags |= HF_FILL_AD;
 
 	int ret = build(out, in, true, true, neg_ttl);
-	if (ret == HF_ESPACE)
+	/* A DO client's authority section is the proof (RFC 4035 §3.1.3): all of it, or TC. */
+	bool proof = in->dnssec && (in->soa || in->n_proof > 0);
+	if (ret == HF_ESPACE && !proof)
 		ret = build(out, in, false, true, neg_ttl);
 	if (ret == HF_ESPACE)
 		ret = build(out, in, false, false, neg_ttl);

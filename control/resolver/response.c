@@ -174,20 +174,25 @@ static int classify(const struct hf_pkt *pkt, const uint8_t *zone, const uint8_t
 		}
 		if (out->n_chain + 2 > HF_RESP_MAX_CHAIN)
 			break;
+		/*
+		 * A DNAME above the name wins over a CNAME at it: a DNAME-aware
+		 * server sends the CNAME it synthesised too (RFC 6672 §3.1), but
+		 * unsigned; we synthesise our own from the signed DNAME instead.
+		 */
 		struct hf_rrset *cn = NULL;
-		if (qtype != HF_TYPE_CNAME)
-			cn = hf_rrset_from_pkt(pkt, SEC(HF_SECTION_ANSWER), name, HF_TYPE_CNAME, qclass);
-		if (cn == NULL) {
-			struct hf_rrset *dn = find_dname(pkt, zone, name, qclass);
-			if (dn == NULL)
-				break;
+		struct hf_rrset *dn = find_dname(pkt, zone, name, qclass);
+		if (dn) {
 			cn = synth_cname(dn, name);
 			out->chain[out->n_chain++] = dn;
 			if (cn == NULL) {
 				out->kind = HF_RESP_LAME;
 				return 0;
 			}
+		} else if (qtype != HF_TYPE_CNAME) {
+			cn = hf_rrset_from_pkt(pkt, SEC(HF_SECTION_ANSWER), name, HF_TYPE_CNAME, qclass);
 		}
+		if (cn == NULL)
+			break;
 		out->chain[out->n_chain++] = cn;
 		uint16_t tlen;
 		const uint8_t *target = hf_rrset_rdata(cn, 0, &tlen);

@@ -81,7 +81,12 @@ static void finish(struct hf_sigcheck *c, const struct hf_verdict *v, unsigned l
 	c->cb(c->ctx, v, labels);
 }
 
-/* Nothing verified: say why, the most telling reason first. */
+/*
+ * Nothing verified: say why, the most telling reason first. The zone's keys
+ * are trusted here, so an RRset without a usable RRSIG is bogus whatever the
+ * reason (RFC 6840 §5.11: unsupported algorithms in RRSIGs are ignored; a
+ * zone is insecure for its algorithms only by its DS set, zonekey.c).
+ */
 static void fail(struct hf_sigcheck *c)
 {
 	struct hf_verdict v;
@@ -93,27 +98,27 @@ static void fail(struct hf_sigcheck *c)
 			       rr, zone);
 	else if (c->any_badsig)
 		hf_verdict_set(&v, HF_SEC_BOGUS, HF_EDE_DNSSEC_BOGUS,
-			       "RRSIG with malformed signature found for %s (keytag=%u)", rr, c->bad_tag);
+			       "RRSIG with malformed signature found for %s (keytag=%u)", rr, c->badsig_tag);
 	else if (c->any_crypto)
 		hf_verdict_set(&v, HF_SEC_INDETERMINATE, HF_EDE_OTHER,
 			       "could not check the RRSIG over %s: crypto library failure", rr);
 	else if (c->any_expired)
 		hf_verdict_set(&v, HF_SEC_BOGUS, HF_EDE_SIGNATURE_EXPIRED, "RRSIG over %s expired (keytag=%u)",
-			       rr, c->bad_tag);
+			       rr, c->expired_tag);
 	else if (c->any_early)
 		hf_verdict_set(&v, HF_SEC_BOGUS, HF_EDE_SIGNATURE_NOT_YET,
-			       "RRSIG over %s not yet valid (keytag=%u)", rr, c->bad_tag);
+			       "RRSIG over %s not yet valid (keytag=%u)", rr, c->early_tag);
 	else if (c->any_nokey)
 		hf_verdict_set(&v, HF_SEC_BOGUS, HF_EDE_DNSKEY_MISSING,
 			       "no DNSKEY of %s matches the RRSIG over %s (keytag=%u, %s)", zone, rr,
-			       c->bad_tag, hf_alg_name(c->bad_alg, alg, sizeof(alg)));
-	else if (!c->any_supported)
-		hf_verdict_set(&v, HF_SEC_INSECURE, HF_EDE_UNSUPPORTED_DNSKEY_ALG,
-			       "RRSIG over %s uses unsupported algorithm %s", rr,
-			       hf_alg_name(c->bad_alg, alg, sizeof(alg)));
+			       c->nokey_tag, hf_alg_name(c->nokey_alg, alg, sizeof(alg)));
+	else if (c->any_unusable && c->unusable_alg)
+		hf_verdict_set(&v, HF_SEC_BOGUS, HF_EDE_RRSIGS_MISSING,
+			       "no usable RRSIG over %s from zone %s (only algorithm %s)", rr, zone,
+			       hf_alg_name(c->unusable_alg, alg, sizeof(alg)));
 	else
-		hf_verdict_set(&v, HF_SEC_BOGUS, HF_EDE_RRSIGS_MISSING, "no usable RRSIG over %s from zone %s",
-			       rr, zone);
+		hf_verdict_set(&v, HF_SEC_BOGUS, HF_EDE_RRSIGS_MISSING,
+			       "no usable RRSIG over %s from zone %s (malformed or for another signer)", rr, zone);
 	finish(c, &v, 0);
 }
 
@@ -129,10 +134,12 @@ static bool take_status(struct hf_sigcheck *c, int status, const struct hf_rrsig
 		return true;
 	}
 	if (status == HF_EBADSIG || status == HF_EKEY) {
+		if (!c->any_badsig)
+			c->badsig_tag = sig->key_tag;
 		c->any_badsig = true;
-		c->bad_tag = sig->key_tag;
 	} else if (status == HF_EALGORITHM) {
-		c->bad_alg = sig->alg;
+		c->any_unusable = true;
+		c->unusable_alg = sig->alg;
 	} else {
 		c->any_crypto = true;
 	}
@@ -146,25 +153,34 @@ static bool sig_usable(struct hf_sigcheck *c, const struct hf_rrsig *sig, uint32
 	/* A "*" first label does not count (RFC 4034 §3.1.3). */
 	if (c->set->owner[0] == 1 && c->set->owner[1] == '*')
 		owner_labels--;
-	if (!hf_name_equal(sig->signer, c->zone) || sig->labels > owner_labels) {
+	if (!hf_name_equal(sig->signer, c->zone)) {
+		/* Signed by a key of another zone: none of this zone's keys can match. */
+		if (!c->any_nokey) {
+			c->nokey_tag = sig->key_tag;
+			c->nokey_alg = sig->alg;
+		}
 		c->any_nokey = true;
-		c->bad_tag = sig->key_tag;
-		c->bad_alg = sig->alg;
+		return false;
+	}
+	if (sig->labels > owner_labels) {
+		c->any_unusable = true;
 		return false;
 	}
 	if (!hf_alg_supported(sig->alg)) {
-		c->bad_alg = sig->alg;
+		c->any_unusable = true;
+		c->unusable_alg = sig->alg;
 		return false;
 	}
-	c->any_supported = true;
 	if (time_before(sig->expiration + HF_VAL_SKEW_S, now)) {
+		if (!c->any_expired)
+			c->expired_tag = sig->key_tag;
 		c->any_expired = true;
-		c->bad_tag = sig->key_tag;
 		return false;
 	}
 	if (time_before(now, sig->inception - HF_VAL_SKEW_S)) {
+		if (!c->any_early)
+			c->early_tag = sig->key_tag;
 		c->any_early = true;
-		c->bad_tag = sig->key_tag;
 		return false;
 	}
 	return true;
@@ -184,6 +200,7 @@ static void advance(struct hf_sigcheck *c)
 		const uint8_t *rd = hf_rrset_rdata(c->set, c->set->n_rr + c->sig_i, &len);
 		struct hf_rrsig sig;
 		if (rd == NULL || hf_rrsig_parse(rd, len, &sig) != 0 || sig.type_covered != c->set->type) {
+			c->any_unusable = true;
 			c->sig_i++;
 			continue;
 		}
@@ -213,11 +230,14 @@ static void advance(struct hf_sigcheck *c)
 		}
 		if (!found) {
 			/* Tried every key with this tag (or there was none): next RRSIG. */
-			if (!c->any_badsig && !c->any_crypto) {
+			if (!c->tried_key) {
+				if (!c->any_nokey) {
+					c->nokey_tag = sig.key_tag;
+					c->nokey_alg = sig.alg;
+				}
 				c->any_nokey = true;
-				c->bad_tag = sig.key_tag;
-				c->bad_alg = sig.alg;
 			}
+			c->tried_key = false;
 			c->sig_i++;
 			c->key_i = 0;
 			continue;
@@ -229,9 +249,11 @@ static void advance(struct hf_sigcheck *c)
 			continue;
 		}
 		int dlen = hf_rrsig_signed_data(c->set, &sig, data, cap);
+		c->tried_key = true;
 		if (dlen < 0) {
 			free(data);
-			c->any_nokey = true;
+			c->any_unusable = true;
+			c->tried_key = false;
 			c->sig_i++;
 			c->key_i = 0;
 			continue;

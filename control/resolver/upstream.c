@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "include/holdfast/build.h"
 #include "include/holdfast/defines.h"
@@ -288,6 +289,35 @@ static void usock_free_early(uv_handle_t *h)
 	free(h->data);
 }
 
+/*
+ * Read what the kernel holds for the socket now. After a stall of this
+ * process, libuv runs the timers that fell due before it polls the sockets,
+ * so an answer that came in time would be taken for a timeout (and the query
+ * sent again, adding load just when the host is busiest): a query's timeout
+ * first reads its socket.
+ */
+static void usock_drain(struct usock *us)
+{
+	uv_os_fd_t fd;
+	if (us->closing || uv_fileno((const uv_handle_t *)&us->udp, &fd) != 0)
+		return;
+	for (unsigned i = 0; i < 2 * HF_UPSTREAM_SOCK_INFLIGHT && !us->closing; i++) {
+		struct sockaddr_storage from;
+		socklen_t from_len = sizeof(from);
+		ssize_t n = recvfrom(fd, us->rbuf, UDP_RECV_MAX, MSG_DONTWAIT, (struct sockaddr *)&from,
+				     &from_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n < 0) {
+			usock_recv(&us->udp, -errno, NULL, NULL, 0);
+			return;
+		}
+		usock_recv(&us->udp, n, NULL, (const struct sockaddr *)&from, 0);
+	}
+}
+
 static struct usock *usock_open(struct pool *p, struct server *srv, unsigned slot, int *err)
 {
 	struct usock *us = calloc(1, sizeof(*us));
@@ -453,7 +483,13 @@ void hf_upstream_cancel(struct hf_upstream *u)
 
 static void on_timeout(uv_timer_t *t)
 {
-	finish(t->data, -ETIMEDOUT, NULL);
+	struct hf_upstream *u = t->data;
+	/* Its answer may be waiting unread (usock_drain()); u stays allocated
+	 * until its timer has closed, so it can be looked at afterwards. */
+	if (u->us != NULL)
+		usock_drain(u->us);
+	if (!u->done)
+		finish(u, -ETIMEDOUT, NULL);
 }
 
 /* Match and deliver, or count and keep waiting. */

@@ -87,10 +87,11 @@ struct hf_sigcheck {
 	unsigned sig_i, key_i;
 	bool waiting, running, done;
 	int last_status;
-	/* Why nothing verified so far, most telling first. */
-	uint16_t bad_tag;
-	uint8_t bad_alg;
-	bool any_badsig, any_expired, any_early, any_nokey, any_supported, any_crypto;
+	/* Why nothing verified so far, most telling first; each reason keeps the first tag it saw. */
+	uint16_t badsig_tag, expired_tag, early_tag, nokey_tag;
+	uint8_t nokey_alg, unusable_alg;
+	bool any_badsig, any_expired, any_early, any_nokey, any_unusable, any_crypto;
+	bool tried_key;  /*!< a key with the current RRSIG's tag was tried */
 	hf_sigcheck_cb cb;
 	void *ctx;
 };

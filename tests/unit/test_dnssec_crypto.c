@@ -30,6 +30,40 @@
 #include "control/resolver/rrset.h"
 #include "tests/unit/hex.h"
 
+/*
+ * Every signature check below goes both through the stateless
+ * hf_sig_verify() and through one hf_sig_ctx shared by the whole run, and
+ * the two must agree. The shared context is reused across checks, keys and
+ * tests: its prepared contexts are hit (a bad signature right after a good
+ * one on the same key, an algorithm the key does not fit) and replaced (the
+ * Unbound vectors hold more keys than HF_SIG_CTX_KEYS).
+ */
+static struct hf_sig_ctx *sig_ctx;
+
+static int verify(EVP_PKEY *key, uint8_t alg, const uint8_t *data, size_t len,
+		  const uint8_t *sig, size_t sig_len)
+{
+	int plain = hf_sig_verify(key, alg, data, len, sig, sig_len);
+	int ctx = hf_sig_verify_ctx(sig_ctx, key, alg, data, len, sig, sig_len);
+	assert_int_equal(ctx, plain);
+	return plain;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	sig_ctx = hf_sig_ctx_new();
+	return sig_ctx == NULL ? -1 : 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	hf_sig_ctx_free(sig_ctx);
+	sig_ctx = NULL;
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* A tiny zone-text reader                                                  */
 /* ------------------------------------------------------------------------ */
@@ -567,27 +601,27 @@ static void check_vector(const struct vector *v)
 	assert_non_null(p);
 	prepare(v, p);
 	print_message("%s\n", v->what);
-	assert_int_equal(hf_sig_verify(p->pkey, p->sig.alg, p->data, (size_t)p->len,
+	assert_int_equal(verify(p->pkey, p->sig.alg, p->data, (size_t)p->len,
 				       p->sig.sig, p->sig.sig_len), 0);
 
 	memcpy(sig, p->sig.sig, p->sig.sig_len);
 	sig[p->sig.sig_len / 2] ^= 0x10;
-	assert_int_equal(hf_sig_verify(p->pkey, p->sig.alg, p->data, (size_t)p->len,
+	assert_int_equal(verify(p->pkey, p->sig.alg, p->data, (size_t)p->len,
 				       sig, p->sig.sig_len), HF_EBADSIG);
 	sig[p->sig.sig_len / 2] ^= 0x10;
 	sig[p->sig.sig_len - 1] ^= 0x01;
-	assert_int_equal(hf_sig_verify(p->pkey, p->sig.alg, p->data, (size_t)p->len,
+	assert_int_equal(verify(p->pkey, p->sig.alg, p->data, (size_t)p->len,
 				       sig, p->sig.sig_len), HF_EBADSIG);
 
 	p->data[p->len - 1] ^= 0x01;  /* last octet of the RDATA */
-	assert_int_equal(hf_sig_verify(p->pkey, p->sig.alg, p->data, (size_t)p->len,
+	assert_int_equal(verify(p->pkey, p->sig.alg, p->data, (size_t)p->len,
 				       p->sig.sig, p->sig.sig_len), HF_EBADSIG);
 	p->data[p->len - 1] ^= 0x01;
 	p->data[20] ^= 0x20;          /* in the signer's name: case matters once canonical */
-	assert_int_equal(hf_sig_verify(p->pkey, p->sig.alg, p->data, (size_t)p->len,
+	assert_int_equal(verify(p->pkey, p->sig.alg, p->data, (size_t)p->len,
 				       p->sig.sig, p->sig.sig_len), HF_EBADSIG);
 	/* A truncated signature is a bad one, not a library failure. */
-	assert_int_equal(hf_sig_verify(p->pkey, p->sig.alg, p->data, (size_t)p->len,
+	assert_int_equal(verify(p->pkey, p->sig.alg, p->data, (size_t)p->len,
 				       p->sig.sig, p->sig.sig_len - 1), HF_EBADSIG);
 
 	if (v->ds != NULL) {
@@ -643,14 +677,14 @@ static void test_key_algorithm_mismatch(void **state)
 	prepare(&rfc5702_6_1, rsa);
 	prepare(&rfc6605_6_1, p256);
 	prepare(&rfc6605_6_2, p384);
-	assert_int_equal(hf_sig_verify(rsa->pkey, HF_ALG_ECDSAP256SHA256, p256->data,
+	assert_int_equal(verify(rsa->pkey, HF_ALG_ECDSAP256SHA256, p256->data,
 				       (size_t)p256->len, p256->sig.sig, p256->sig.sig_len), HF_EBADSIG);
-	assert_int_equal(hf_sig_verify(p256->pkey, HF_ALG_ECDSAP384SHA384, p384->data,
+	assert_int_equal(verify(p256->pkey, HF_ALG_ECDSAP384SHA384, p384->data,
 				       (size_t)p384->len, p384->sig.sig, p384->sig.sig_len), HF_EBADSIG);
-	assert_int_equal(hf_sig_verify(p256->pkey, HF_ALG_RSASHA256, rsa->data,
+	assert_int_equal(verify(p256->pkey, HF_ALG_RSASHA256, rsa->data,
 				       (size_t)rsa->len, rsa->sig.sig, rsa->sig.sig_len), HF_EBADSIG);
 	/* RSA/SHA-1 is not RSA/SHA-256: the digest is part of the check. */
-	assert_int_equal(hf_sig_verify(rsa->pkey, HF_ALG_RSASHA1, rsa->data,
+	assert_int_equal(verify(rsa->pkey, HF_ALG_RSASHA1, rsa->data,
 				       (size_t)rsa->len, rsa->sig.sig, rsa->sig.sig_len), HF_EBADSIG);
 	release(rsa);
 	release(p256);
@@ -681,7 +715,7 @@ static void test_rsa_long_exponent_form(void **state)
 	uint16_t len = (uint16_t)(p->key_rr->rdlen + 2);
 	assert_int_equal(hf_dnskey_parse(rdata, len, &key), 0);
 	assert_int_equal(hf_dnskey_pkey(&key, &pkey), 0);
-	assert_int_equal(hf_sig_verify(pkey, p->sig.alg, p->data, (size_t)p->len,
+	assert_int_equal(verify(pkey, p->sig.alg, p->data, (size_t)p->len,
 				       p->sig.sig, p->sig.sig_len), 0);
 	EVP_PKEY_free(pkey);
 	release(p);
@@ -816,9 +850,9 @@ static void test_unknown_algorithm(void **state)
 
 	assert_non_null(p);
 	prepare(&rfc8080_6_1a, p);
-	assert_int_equal(hf_sig_verify(p->pkey, 200, p->data, (size_t)p->len, p->sig.sig,
+	assert_int_equal(verify(p->pkey, 200, p->data, (size_t)p->len, p->sig.sig,
 				       p->sig.sig_len), HF_EALGORITHM);
-	assert_int_equal(hf_sig_verify(p->pkey, 3, p->data, (size_t)p->len, p->sig.sig,
+	assert_int_equal(verify(p->pkey, 3, p->data, (size_t)p->len, p->sig.sig,
 				       p->sig.sig_len), HF_EALGORITHM);
 	release(p);
 	free(p);
@@ -1167,7 +1201,7 @@ static void check_sigfile(const char *dir, const char *file, const char *now_tex
 					     !(rr->type == HF_TYPE_DNSKEY && hf_name_equal(rr->owner, keys[m].owner))) ||
 					    now < sig.inception || now > sig.expiration)
 						continue;
-					int ret = hf_sig_verify(keys[m].pkey, sig.alg, data, (size_t)len,
+					int ret = verify(keys[m].pkey, sig.alg, data, (size_t)len,
 								sig.sig, sig.sig_len);
 					if (ret != 0 && ret != HF_EBADSIG)
 						fail_msg("%s: %s: %s", file, e[i].qname, hf_strerror(ret));
@@ -1280,6 +1314,45 @@ static void test_unbound_ds(void **state)
 	assert_true(no >= 3);
 }
 
+/*
+ * A hf_sig_ctx keeps a reference to each key it prepared: dropping ours
+ * right after a check, then parsing the same DNSKEY again (possibly at the
+ * same address), must neither reuse a freed key nor confuse the entries,
+ * across more keys than it keeps and two algorithms.
+ */
+static void test_sig_ctx_key_turnover(void **state)
+{
+	(void)state;
+	struct prepared *rsa = calloc(1, sizeof(*rsa)), *p256 = calloc(1, sizeof(*p256));
+	struct hf_sig_ctx *c = hf_sig_ctx_new();
+	assert_non_null(rsa);
+	assert_non_null(p256);
+	assert_non_null(c);
+	prepare(&rfc5702_6_1, rsa);
+	prepare(&rfc6605_6_1, p256);
+	for (unsigned i = 0; i < 3 * HF_SIG_CTX_KEYS; i++) {
+		struct prepared *p = i % 3 == 0 ? p256 : rsa;
+		EVP_PKEY *pkey = NULL;
+		assert_int_equal(hf_dnskey_pkey(&p->key, &pkey), 0);
+		assert_int_equal(hf_sig_verify_ctx(c, pkey, p->sig.alg, p->data, (size_t)p->len,
+						   p->sig.sig, p->sig.sig_len), 0);
+		p->data[p->len - 1] ^= 0x01;
+		assert_int_equal(hf_sig_verify_ctx(c, pkey, p->sig.alg, p->data, (size_t)p->len,
+						   p->sig.sig, p->sig.sig_len), HF_EBADSIG);
+		p->data[p->len - 1] ^= 0x01;
+		EVP_PKEY_free(pkey);
+	}
+	/* The stateless form is hf_sig_verify_ctx() without a context. */
+	assert_int_equal(hf_sig_verify_ctx(NULL, rsa->pkey, rsa->sig.alg, rsa->data,
+					   (size_t)rsa->len, rsa->sig.sig, rsa->sig.sig_len), 0);
+	hf_sig_ctx_free(c);
+	hf_sig_ctx_free(NULL);
+	release(rsa);
+	release(p256);
+	free(rsa);
+	free(p256);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1288,6 +1361,7 @@ int main(void)
 		cmocka_unit_test(test_rfc6605_ecdsa),
 		cmocka_unit_test(test_rfc8080_eddsa),
 		cmocka_unit_test(test_key_algorithm_mismatch),
+		cmocka_unit_test(test_sig_ctx_key_turnover),
 		cmocka_unit_test(test_rsa_long_exponent_form),
 		cmocka_unit_test(test_ds_rfc4034),
 		cmocka_unit_test(test_key_errors),
@@ -1298,5 +1372,5 @@ int main(void)
 		cmocka_unit_test(test_unbound_signatures),
 		cmocka_unit_test(test_unbound_ds),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

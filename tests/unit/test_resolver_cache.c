@@ -167,6 +167,168 @@ static void test_flush_below_name(void **state)
 	hf_cache_destroy(c);
 }
 
+/* ---- Validation verdicts on cached data (hf_cache_set_sec) ---- */
+
+static void test_set_sec_on_identical_rrset(void **state)
+{
+	(void)state;
+	struct hf_cache *c = hf_cache_create(1 << 20);
+	struct hf_rrset *a = rrset_a("www.a.test.", 300, "192.0.2.1");
+	assert_int_equal(hf_cache_put_rrset(c, a, HF_RANK_ANSWER, 0), 0);
+	struct hf_rrset *s = hf_cache_get_rrset(c, N("www.a.test."), HF_TYPE_A, HF_CLASS_IN, 1);
+	assert_int_equal(s->sec, HF_SEC_UNCHECKED);
+	free(s);
+
+	/* Other data under the same key (the cache was refreshed meanwhile): left alone. */
+	struct hf_rrset *other = rrset_a("www.a.test.", 300, "192.0.2.99");
+	hf_cache_set_sec(c, HF_NEG_NONE, N("www.a.test."), HF_TYPE_A, other, HF_SEC_SECURE, 2);
+	s = hf_cache_get_rrset(c, N("www.a.test."), HF_TYPE_A, HF_CLASS_IN, 3);
+	assert_int_equal(s->sec, HF_SEC_UNCHECKED);
+	free(s);
+	/* A different TTL is the same data (a copy from the cache has its time left as TTL). */
+	s = hf_cache_get_rrset(c, N("www.a.test."), HF_TYPE_A, HF_CLASS_IN, 10);
+	assert_int_equal(s->ttl, 290);
+	hf_cache_set_sec(c, HF_NEG_NONE, s->owner, s->type, s, HF_SEC_SECURE, 10);
+	free(s);
+	s = hf_cache_get_rrset(c, N("WWW.A.TEST."), HF_TYPE_A, HF_CLASS_IN, 11);
+	assert_int_equal(s->sec, HF_SEC_SECURE);
+	free(s);
+	/* The ranked lookup and the delegation lookup carry it too. */
+	s = hf_cache_get_rrset_ranked(c, N("www.a.test."), HF_TYPE_A, HF_CLASS_IN, 11, HF_RANK_ANSWER);
+	assert_int_equal(s->sec, HF_SEC_SECURE);
+	free(s);
+
+	/* A later verdict replaces it (a bogus copy is refetched, not kept as secure). */
+	hf_cache_set_sec(c, HF_NEG_NONE, a->owner, a->type, a, HF_SEC_BOGUS, 12);
+	s = hf_cache_get_rrset(c, N("www.a.test."), HF_TYPE_A, HF_CLASS_IN, 12);
+	assert_int_equal(s->sec, HF_SEC_BOGUS);
+	free(s);
+
+	/* Not cached at all, or expired: nothing happens (and nothing is created). */
+	struct hf_rrset *nx = rrset_a("nx.a.test.", 300, "192.0.2.1");
+	hf_cache_set_sec(c, HF_NEG_NONE, nx->owner, nx->type, nx, HF_SEC_SECURE, 12);
+	assert_null(hf_cache_get_rrset(c, N("nx.a.test."), HF_TYPE_A, HF_CLASS_IN, 12));
+	hf_cache_set_sec(c, HF_NEG_NONE, a->owner, a->type, a, HF_SEC_SECURE, 300);
+	assert_null(hf_cache_get_rrset(c, N("www.a.test."), HF_TYPE_A, HF_CLASS_IN, 300));
+	free(nx);
+	free(other);
+	free(a);
+	hf_cache_destroy(c);
+}
+
+static void test_set_sec_compares_rrsigs_too(void **state)
+{
+	(void)state;
+	struct hf_cache *c = hf_cache_create(1 << 20);
+	/* The same record with an RRSIG appended: a different copy. */
+	struct hf_rrset *a = rrset_a("www.a.test.", 300, "192.0.2.1");
+	struct hf_rrset *signed_a = malloc(hf_rrset_size(a) + 2 + 30);
+	memcpy(signed_a, a, hf_rrset_size(a));
+	uint16_t l = 30;
+	memcpy(signed_a->data + signed_a->len, &l, 2);
+	memset(signed_a->data + signed_a->len + 2, 0x11, 30);
+	signed_a->len += 32;
+	signed_a->n_sig = 1;
+	assert_int_equal(hf_cache_put_rrset(c, signed_a, HF_RANK_ANSWER, 0), 0);
+	hf_cache_set_sec(c, HF_NEG_NONE, a->owner, a->type, a, HF_SEC_SECURE, 1);
+	struct hf_rrset *s = hf_cache_get_rrset(c, N("www.a.test."), HF_TYPE_A, HF_CLASS_IN, 1);
+	assert_int_equal(s->sec, HF_SEC_UNCHECKED);
+	assert_int_equal(s->n_sig, 1);
+	free(s);
+	hf_cache_set_sec(c, HF_NEG_NONE, signed_a->owner, signed_a->type, signed_a, HF_SEC_SECURE, 1);
+	s = hf_cache_get_rrset(c, N("www.a.test."), HF_TYPE_A, HF_CLASS_IN, 1);
+	assert_int_equal(s->sec, HF_SEC_SECURE);
+	free(s);
+	free(a);
+	free(signed_a);
+	hf_cache_destroy(c);
+}
+
+static void test_set_sec_on_negative_entries(void **state)
+{
+	(void)state;
+	struct hf_cache *c = hf_cache_create(1 << 20);
+	struct hf_rrset *soa = rrset_soa("a.test.", 300, 60), *got = NULL;
+	assert_int_equal(hf_cache_put_neg(c, HF_NEG_NXDOMAIN, N("nx.a.test."), HF_TYPE_A, HF_CLASS_IN, soa, 0), 0);
+	assert_int_equal(hf_cache_put_neg(c, HF_NEG_NODATA, N("host.a.test."), HF_TYPE_MX, HF_CLASS_IN, soa, 0), 0);
+
+	/* The verdict on the NXDOMAIN lives in its SOA copy, whatever type is asked later. */
+	hf_cache_set_sec(c, HF_NEG_NXDOMAIN, N("nx.a.test."), HF_TYPE_A, soa, HF_SEC_SECURE, 1);
+	assert_int_equal(hf_cache_get_neg(c, N("nx.a.test."), HF_TYPE_TXT, HF_CLASS_IN, 2, &got), HF_NEG_NXDOMAIN);
+	assert_int_equal(got->sec, HF_SEC_SECURE);
+	free(got);
+	/* ...and not on the NODATA entry, which has its own. */
+	assert_int_equal(hf_cache_get_neg(c, N("host.a.test."), HF_TYPE_MX, HF_CLASS_IN, 2, &got), HF_NEG_NODATA);
+	assert_int_equal(got->sec, HF_SEC_UNCHECKED);
+	free(got);
+	/* The kind must match: an NXDOMAIN verdict does not land on the NODATA entry and back. */
+	hf_cache_set_sec(c, HF_NEG_NXDOMAIN, N("host.a.test."), HF_TYPE_MX, soa, HF_SEC_SECURE, 2);
+	hf_cache_set_sec(c, HF_NEG_NONE, N("host.a.test."), HF_TYPE_MX, soa, HF_SEC_SECURE, 2);
+	assert_int_equal(hf_cache_get_neg(c, N("host.a.test."), HF_TYPE_MX, HF_CLASS_IN, 2, &got), HF_NEG_NODATA);
+	assert_int_equal(got->sec, HF_SEC_UNCHECKED);
+	free(got);
+	hf_cache_set_sec(c, HF_NEG_NODATA, N("host.a.test."), HF_TYPE_MX, soa, HF_SEC_INSECURE, 2);
+	assert_int_equal(hf_cache_get_neg(c, N("host.a.test."), HF_TYPE_MX, HF_CLASS_IN, 3, &got), HF_NEG_NODATA);
+	assert_int_equal(got->sec, HF_SEC_INSECURE);
+	free(got);
+	/* A NODATA verdict for another type of the name: no entry, nothing set. */
+	hf_cache_set_sec(c, HF_NEG_NODATA, N("host.a.test."), HF_TYPE_A, soa, HF_SEC_SECURE, 3);
+	assert_int_equal(hf_cache_get_neg(c, N("host.a.test."), HF_TYPE_A, HF_CLASS_IN, 3, &got), HF_NEG_NONE);
+	/* A different SOA (new serial): the verdict was on other data. */
+	struct hf_rrset *soa2 = rrset_soa("a.test.", 300, 61);
+	hf_cache_set_sec(c, HF_NEG_NXDOMAIN, N("nx.a.test."), HF_TYPE_A, soa2, HF_SEC_BOGUS, 3);
+	assert_int_equal(hf_cache_get_neg(c, N("nx.a.test."), HF_TYPE_A, HF_CLASS_IN, 3, &got), HF_NEG_NXDOMAIN);
+	assert_int_equal(got->sec, HF_SEC_SECURE);
+	free(got);
+	free(soa2);
+	free(soa);
+	hf_cache_destroy(c);
+}
+
+static void test_replaced_entry_does_not_inherit_sec(void **state)
+{
+	(void)state;
+	struct hf_cache *c = hf_cache_create(1 << 20);
+	struct hf_rrset *a = rrset_a("www.a.test.", 300, "192.0.2.1"), *s;
+	assert_int_equal(hf_cache_put_rrset(c, a, HF_RANK_ANSWER, 0), 0);
+	hf_cache_set_sec(c, HF_NEG_NONE, a->owner, a->type, a, HF_SEC_SECURE, 1);
+	/* New data of the same rank replaces the entry: unchecked again. */
+	struct hf_rrset *b = rrset_a("www.a.test.", 300, "192.0.2.2");
+	assert_int_equal(hf_cache_put_rrset(c, b, HF_RANK_ANSWER, 5), 0);
+	s = hf_cache_get_rrset(c, N("www.a.test."), HF_TYPE_A, HF_CLASS_IN, 6);
+	assert_int_equal(s->sec, HF_SEC_UNCHECKED);
+	assert_int_equal(hf_rrset_rdata(s, 0, &(uint16_t){ 0 })[3], 2);
+	free(s);
+	/* Even the very same data stored again starts unchecked (its validation is redone). */
+	hf_cache_set_sec(c, HF_NEG_NONE, b->owner, b->type, b, HF_SEC_SECURE, 6);
+	assert_int_equal(hf_cache_put_rrset(c, b, HF_RANK_ANSWER, 7), 0);
+	s = hf_cache_get_rrset(c, N("www.a.test."), HF_TYPE_A, HF_CLASS_IN, 8);
+	assert_int_equal(s->sec, HF_SEC_UNCHECKED);
+	free(s);
+
+	/* A negative entry replaced by a new negative answer: no verdict carried over. */
+	struct hf_rrset *soa = rrset_soa("a.test.", 300, 60), *got = NULL;
+	assert_int_equal(hf_cache_put_neg(c, HF_NEG_NODATA, N("host.a.test."), HF_TYPE_MX, HF_CLASS_IN, soa, 0), 0);
+	hf_cache_set_sec(c, HF_NEG_NODATA, N("host.a.test."), HF_TYPE_MX, soa, HF_SEC_SECURE, 1);
+	assert_int_equal(hf_cache_put_neg(c, HF_NEG_NODATA, N("host.a.test."), HF_TYPE_MX, HF_CLASS_IN, soa, 10), 0);
+	assert_int_equal(hf_cache_get_neg(c, N("host.a.test."), HF_TYPE_MX, HF_CLASS_IN, 11, &got), HF_NEG_NODATA);
+	assert_int_equal(got->sec, HF_SEC_UNCHECKED);
+	free(got);
+	/* ...nor when the name gets data of that type (the NODATA entry is replaced). */
+	hf_cache_set_sec(c, HF_NEG_NODATA, N("host.a.test."), HF_TYPE_MX, soa, HF_SEC_SECURE, 11);
+	struct hf_rrset *mx = rrset_name("host.a.test.", HF_TYPE_MX, 300, "mx.a.test.");
+	assert_int_equal(hf_cache_put_rrset(c, mx, HF_RANK_ANSWER, 12), 0);
+	s = hf_cache_get_rrset(c, N("host.a.test."), HF_TYPE_MX, HF_CLASS_IN, 12);
+	assert_non_null(s);
+	assert_int_equal(s->sec, HF_SEC_UNCHECKED);
+	free(s);
+	free(mx);
+	free(soa);
+	free(a);
+	free(b);
+	hf_cache_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +338,10 @@ int main(void)
 		cmocka_unit_test(test_cached_failure),
 		cmocka_unit_test(test_memory_bound_evicts_least_recent),
 		cmocka_unit_test(test_flush_below_name),
+		cmocka_unit_test(test_set_sec_on_identical_rrset),
+		cmocka_unit_test(test_set_sec_compares_rrsigs_too),
+		cmocka_unit_test(test_set_sec_on_negative_entries),
+		cmocka_unit_test(test_replaced_entry_does_not_inherit_sec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

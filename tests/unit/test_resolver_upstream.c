@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <uv.h>
@@ -348,6 +350,53 @@ static void test_pool_refused_fails_all_in_flight(void **state)
 	assert_int_equal(uv_loop_close(&f.loop), 0);
 }
 
+/* The loop stalled past the timeout while the answer waited in the socket: it still counts. */
+static void stall_result(void *ctx, const struct hf_upstream_result *res)
+{
+	struct hf_upstream_result *out = ctx;
+	*out = *res;
+	out->pkt = NULL;
+}
+
+static void test_answer_read_before_timeout(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	union hf_addr srv;
+	memset(&srv, 0, sizeof(srv));
+	srv.in.sin_family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.1", &srv.in.sin_addr);
+	assert_int_equal(bind(fd, &srv.sa, sizeof(srv.in)), 0);
+	socklen_t len = sizeof(srv.in);
+	assert_int_equal(getsockname(fd, &srv.sa, &len), 0);
+	struct timeval tv = { .tv_sec = 2 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	struct hf_upstream_result res = { .status = 1 };
+	struct hf_upstream_query q = {
+		.to = srv, .qname = N("host.example.test."), .qtype = HF_TYPE_A,
+		.qclass = HF_CLASS_IN, .edns = true, .use_0x20 = true, .timeout_ms = 50,
+	};
+	struct hf_upstream *u;
+	assert_int_equal(hf_upstream_send(&loop, &q, stall_result, &res, &u), 0);
+	/* Answer at once, then keep the loop from running until the timeout is long past. */
+	uint8_t buf[512];
+	struct sockaddr_storage from;
+	socklen_t from_len = sizeof(from);
+	ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &from_len);
+	assert_true(n > 12);
+	buf[2] |= 0x80;
+	assert_int_equal(sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, from_len), n);
+	usleep(150 * 1000);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(res.status, 0);
+	close(fd);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_pool_replaces_sockets),
 		cmocka_unit_test(test_pool_ids_unique_in_flight),
 		cmocka_unit_test(test_pool_refused_fails_all_in_flight),
+		cmocka_unit_test(test_answer_read_before_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
