@@ -257,6 +257,20 @@ unsigned hf_pending_expire(struct hf_pending *p, uint64_t now_ns, void **cookies
 	return hf_slot_release(p, p->oldest, cookies);
 }
 
+unsigned hf_pending_expire_key(struct hf_pending *p, uint64_t now_ns, void **cookies,
+			       struct hf_pending_expired *key)
+{
+	if (p->oldest == HF_NONE || p->slot[p->oldest].deadline_ns > now_ns)
+		return 0;
+	const struct hf_pending_slot *s = &p->slot[p->oldest];
+	memcpy(key->qname, s->qname, s->qname_len);
+	key->qname_len = s->qname_len;
+	key->variant = s->variant;
+	key->qtype = s->qtype;
+	key->qclass = s->qclass;
+	return hf_slot_release(p, p->oldest, cookies);
+}
+
 void hf_pending_foreach(struct hf_pending *p,
 			void (*fn)(void *ctx, const struct hf_pending_key *k, uint32_t req_id),
 			void *ctx)

@@ -86,6 +86,22 @@ unsigned hf_pending_take(struct hf_pending *p, uint32_t req_id, void **cookies);
  */
 unsigned hf_pending_expire(struct hf_pending *p, uint64_t now_ns, void **cookies);
 
+/*! The question an expired entry was for (hf_pending_expire_key()). */
+struct hf_pending_expired {
+	uint8_t qname[HF_NAME_MAXLEN];
+	uint8_t qname_len;
+	uint8_t variant;
+	uint16_t qtype;
+	uint16_t qclass;
+};
+
+/*!
+ * \brief hf_pending_expire(), also saying which question expired (serve-stale
+ *        answers its waiters from the cache entry of that question).
+ */
+unsigned hf_pending_expire_key(struct hf_pending *p, uint64_t now_ns, void **cookies,
+			       struct hf_pending_expired *key);
+
 /*!
  * \brief Visit every outstanding question (e.g. to send its miss again to a
  *        control plane that restarted).
