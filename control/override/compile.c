@@ -66,10 +66,6 @@ static int hf_ovr_prepare(const struct hf_ovr_rule_in *r, struct hf_ovr_prep *p,
 	if (r->action < HF_OVR_INSECURE || r->action > HF_OVR_ACTION_MAX)
 		return hf_ovr_fail(err, err_size, -EINVAL, "pattern %u (%s): unknown action %d",
 				   r->id, r->pattern, (int)r->action);
-	if (r->reason && strlen(r->reason) > HF_OVR_REASON_MAX)
-		return hf_ovr_fail(err, err_size, -EINVAL,
-				   "pattern %u (%s): reason longer than %u bytes", r->id,
-				   r->pattern, HF_OVR_REASON_MAX);
 	if (r->n_answers && r->action != HF_OVR_ANSWER)
 		return hf_ovr_fail(err, err_size, -EINVAL,
 				   "pattern %u (%s): records given for an action that sends none",
@@ -92,7 +88,10 @@ static int hf_ovr_prepare(const struct hf_ovr_rule_in *r, struct hf_ovr_prep *p,
 	switch (r->kind) {
 	case HF_OVR_EXACT:
 	case HF_OVR_SUBTREE:
-		rc = hf_name_from_text(r->pattern, wire);
+		/* "*.example." is how the CLI writes a subtree. */
+		rc = hf_name_from_text(r->kind == HF_OVR_SUBTREE &&
+				       strncmp(r->pattern, "*.", 2) == 0 ? r->pattern + 2 :
+				       r->pattern, wire);
 		if (rc < 0)
 			return hf_ovr_fail(err, err_size, -EINVAL, "pattern %u (%s): %s", r->id,
 					   r->pattern, hf_strerror(rc));
@@ -117,6 +116,20 @@ static int hf_ovr_prepare(const struct hf_ovr_rule_in *r, struct hf_ovr_prep *p,
 	}
 	return hf_ovr_fail(err, err_size, -EINVAL, "pattern %u (%s): unknown kind %d", r->id,
 			   r->pattern, (int)r->kind);
+}
+
+/* The reason's bytes that fit HF_OVR_REASON_MAX, cut before a UTF-8
+ * continuation byte so that the EDE text stays valid UTF-8. */
+static size_t hf_ovr_reason_len(const char *reason)
+{
+	size_t len = reason ? strlen(reason) : 0;
+
+	if (len <= HF_OVR_REASON_MAX)
+		return len;
+	len = HF_OVR_REASON_MAX;
+	while (len > 0 && ((unsigned char)reason[len] & 0xc0) == 0x80)
+		len--;
+	return len;
 }
 
 /* Renders a rule's records: owner 0xc00c, type, class IN, TTL, RDLENGTH, RDATA. */
@@ -240,7 +253,7 @@ int hf_ovr_compile(const struct hf_ovr_rule_in *rules, unsigned n,
 		const struct hf_ovr_rule_in *r = &rules[i];
 		struct hf_ovr_rule *t = (struct hf_ovr_rule *)(void *)
 			(img->buf + rules_off + (size_t)i * sizeof(*t));
-		size_t rlen = r->reason ? strlen(r->reason) : 0;
+		size_t rlen = hf_ovr_reason_len(r->reason);
 
 		t->id = r->id;
 		t->specificity = prep[i].specificity;

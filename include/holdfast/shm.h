@@ -12,9 +12,9 @@
  * ("/holdfast.default" -> /dev/shm/holdfast.default on Linux), mode 0600,
  * owned by the user both processes run as. The dataplane creates it; the
  * control plane attaches to it. There is no other shared object: the rings,
- * the statistics and (later) the override database all live in the region.
+ * the statistics and the override rule sets all live in the region.
  *
- * Region layout (ABI version 1; offsets in bytes; every part starts on a
+ * Region layout (ABI version 2; offsets in bytes; every part starts on a
  * 4 KiB boundary; sizes are those of this build and are recorded in the
  * header so that a peer of another build is refused, not misread):
  *
@@ -26,9 +26,14 @@
  *               +7348224  struct hf_shm_stats           1 KiB
  *               then padding to 4 KiB
  *               worker 1 block, ... up to n_workers (<= HF_SHM_MAX_WORKERS)
+ *          W  override part (W = 1318912 + n_workers x 7352320):
+ *               +0         slot 0                      32 MiB (HF_SHM_OVERRIDE_SLOT_SIZE)
+ *               +33554432  slot 1                      32 MiB
+ *               +67108864  struct hf_shm_override_hits  1052672 B (1 MiB + 64, to 4 KiB)
  *
- * hf_shm_region_size() gives the total: 1318912 + n_workers x 7352320 bytes,
- * 15.3 MiB for two workers (tmpfs pages, so RAM, not swap-backed). The region
+ * hf_shm_region_size() gives the total: 1318912 + n_workers x 7352320 +
+ * 68161536 bytes, 80.3 MiB for two workers (tmpfs pages, so RAM, not
+ * swap-backed). The region
  * is mapped with MAP_POPULATE by the dataplane so that no worker takes a page
  * fault on its first miss.
  *
@@ -42,6 +47,15 @@
  *    the metadata the cache needs (TTL offsets, stale window, rcode/EDE).
  *  - ops, 5120 B: like a fill, because an override operation carries a
  *    rendered answer; NTA and purge operations carry a name and a few fields.
+ *  - override slots, 32 MiB each: a whole compiled rule set (see
+ *    "include/holdfast/override.h" for its layout and the publication
+ *    protocol). Sized for 100 000 subtree rules: 100 000 x 160 B of rule
+ *    table (16 MB) plus the serialised Hyperscan database (5.7 MB for
+ *    100 000 names of 24 characters, measured with Hyperscan 5.4) plus the
+ *    answers, with room to spare. Two slots: the control plane writes the
+ *    one the dataplane is not reading while the published one stays whole.
+ *    Untouched tmpfs pages cost nothing, but the dataplane maps the region
+ *    with MAP_POPULATE, so the whole 65 MiB is resident.
  * Counts are powers of two chosen for memory, not speed: 4096 misses can be
  * outstanding per worker (identical questions are coalesced before they get
  * here), 1024 fills per worker is far more than the control plane resolves
@@ -65,7 +79,11 @@
  *            [HF_SHM_PART_OPS], [HF_SHM_PART_WORKERS], the rest zero
  *   L4  256  dataplane liveness: u32 dp_pid, u64 dp_heartbeat_ns
  *   L6  384  control liveness:   u64 cp_claim, u64 cp_heartbeat_ns
+ *   L8  512  override, control:  u64 published (generation; slot = generation % 2)
+ *   L10 640  override, dataplane: u64 loaded, u64 applied, i64 error,
+ *            u64 error_generation
  *       ...  zero up to header_size (4096)
+ * (L1 also records override_slot_size and override_slot_count.)
  *
  * Who writes what
  * ---------------
@@ -78,6 +96,10 @@
  *  - ops ring: producer = control, consumer = the dataplane's main lcore.
  *  - miss ring i: producer = worker i, consumer = control.
  *  - fill ring i: producer = control, consumer = worker i.
+ *  - L8: the control plane that holds the claim; L10: the dataplane's main
+ *    lcore (`applied`: its call_rcu thread). Override slots: the control
+ *    plane, under the rule of "include/holdfast/override.h"; the hit block:
+ *    the dataplane's main lcore.
  *  - stats i: worker i only; anyone may read (a monitor such as hf-stats
  *    or holdfastctl uses hf_shm_open_ro(): a PROT_READ mapping that never
  *    touches the claim, so it works next to a running control plane).
@@ -135,10 +157,9 @@
  * Any change to the bytes or meaning of anything in this header bumps
  * HF_SHM_ABI_VERSION, and peers of different versions refuse each other;
  * both processes are built from one tree and restarted together on upgrade.
- * New parts (the serialised Hyperscan override database is next, as
- * HF_SHM_PART_OVERRIDE_DB) take the next entry of parts[] and go after the
- * last worker block, 4 KiB aligned; the frozen 24-byte prefix lets every
- * build retire every older or newer region.
+ * New parts take the next entry of parts[] and go after the last part
+ * (HF_SHM_PART_OVERRIDE, added in version 2), 4 KiB aligned; the frozen
+ * 24-byte prefix lets every build retire every older or newer region.
  */
 #pragma once
 
@@ -149,10 +170,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "include/holdfast/override.h"
 #include "include/holdfast/ring.h"
 
 #define HF_SHM_MAGIC          UINT64_C(0x54534146444c4f48) /*!< "HOLDFAST" in little-endian memory order */
-#define HF_SHM_ABI_VERSION    1U
+#define HF_SHM_ABI_VERSION    2U
 #define HF_SHM_NAME_PREFIX    "/holdfast."   /*!< object name = prefix + instance */
 #define HF_SHM_INSTANCE_MAX   64             /*!< longest instance name, bytes */
 #define HF_SHM_NAME_SIZE      (sizeof(HF_SHM_NAME_PREFIX) + HF_SHM_INSTANCE_MAX) /*!< buffer for a name, with NUL */
@@ -166,6 +188,8 @@
 #define HF_SHM_FILL_SLOTS     1024U          /*!< fill slots per worker */
 #define HF_SHM_OPS_SLOT_SIZE  5120U          /*!< bytes per ops slot (an override carries an answer) */
 #define HF_SHM_OPS_SLOTS      256U           /*!< slots of the one ops ring */
+#define HF_SHM_OVERRIDE_SLOT_SIZE (32U << 20) /*!< bytes per override slot (a whole rule set) */
+#define HF_SHM_OVERRIDE_SLOTS 2U             /*!< override slots (double buffer) */
 
 #define HF_SHM_PART_MAX       8U             /*!< entries in the header's part table */
 #define HF_SHM_STATS_MAX      128U           /*!< counters per worker statistics block */
@@ -184,6 +208,7 @@ enum hf_shm_state {
 enum hf_shm_part_id {
 	HF_SHM_PART_OPS = 0,      /*!< the ops ring */
 	HF_SHM_PART_WORKERS = 1,  /*!< n_workers worker blocks of worker_size bytes */
+	HF_SHM_PART_OVERRIDE = 2, /*!< two override slots, then the hit block */
 	HF_SHM_PART_COUNT,        /*!< parts in this ABI version; later entries are zero */
 };
 
@@ -215,6 +240,8 @@ struct hf_shm_header {
 	uint32_t fill_slot_count;
 	uint32_t ops_slot_size;
 	uint32_t ops_slot_count;
+	uint32_t override_slot_size;
+	uint32_t override_slot_count;
 	/* L2-L3: part table. */
 	alignas(64) struct hf_shm_part parts[HF_SHM_PART_MAX];
 	/* L4-L5: dataplane liveness, written by the dataplane. */
@@ -223,6 +250,18 @@ struct hf_shm_header {
 	/* L6-L7: control liveness, written by the claiming control plane. */
 	alignas(128) _Atomic uint64_t cp_claim; /* cp_generation << 32 | pid; pid 0 = free */
 	_Atomic uint64_t cp_heartbeat_ns;
+	/* L8-L11: override publication ("include/holdfast/override.h"). */
+	alignas(128) struct hf_shm_override_state {
+		/*! Control: the newest generation published (slot = generation % 2). */
+		_Atomic uint64_t published;
+		/*! Dataplane main lcore: newest generation read out of its slot. */
+		alignas(128) _Atomic uint64_t loaded;
+		/*! Dataplane call_rcu thread: newest generation every worker uses. */
+		_Atomic uint64_t applied;
+		/*! Dataplane: why error_generation was refused (negative code), or 0. */
+		_Atomic int64_t error;
+		_Atomic uint64_t error_generation;
+	} override;
 };
 
 _Static_assert(offsetof(struct hf_shm_header, state) == 12, "frozen prefix");
@@ -232,6 +271,9 @@ _Static_assert(offsetof(struct hf_shm_header, miss_slot_size) == 64, "L1 layout"
 _Static_assert(offsetof(struct hf_shm_header, parts) == 128, "L2 layout");
 _Static_assert(offsetof(struct hf_shm_header, dp_pid) == 256, "L4 layout");
 _Static_assert(offsetof(struct hf_shm_header, cp_claim) == 384, "L6 layout");
+_Static_assert(offsetof(struct hf_shm_header, override_slot_size) == 88, "L1 layout");
+_Static_assert(offsetof(struct hf_shm_header, override.published) == 512, "L8 layout");
+_Static_assert(offsetof(struct hf_shm_header, override.loaded) == 640, "L10 layout");
 _Static_assert(sizeof(struct hf_shm_header) <= HF_SHM_HEADER_SIZE, "header fits its page");
 
 /*!
@@ -310,6 +352,22 @@ struct hf_shm_stats {
 };
 
 _Static_assert(sizeof(struct hf_shm_stats) == 1024, "stats block is 1 KiB");
+
+/*!
+ * The override hit block (after the two slots): per-rule hit counts, summed
+ * over the workers by the dataplane's main lcore, of the set it applied.
+ * Readers: load generation (acquire), the counts, generation again; retry if
+ * it changed.
+ */
+struct hf_shm_override_hits {
+	_Atomic uint64_t generation;  /*!< set the counts belong to; 0: none yet */
+	_Atomic uint64_t n_rules;     /*!< counts that are valid */
+	uint64_t reserved[6];
+	_Atomic uint64_t hits[HF_OVR_MAX_RULES]; /*!< by rule index of that set */
+};
+
+_Static_assert(sizeof(struct hf_shm_override_hits) == 64 + 8 * HF_OVR_MAX_RULES,
+	       "hit block layout");
 
 /*! A process's handle on a mapped region (process-local, opaque). */
 struct hf_shm;
@@ -554,3 +612,24 @@ struct hf_ring *hf_shm_ops_ring(struct hf_shm *shm);
  * \return The block, or NULL if worker >= hf_shm_n_workers().
  */
 struct hf_shm_stats *hf_shm_stats(struct hf_shm *shm, unsigned worker);
+
+/*!
+ * \brief One of the two override slots (HF_SHM_OVERRIDE_SLOT_SIZE bytes).
+ *
+ * Writer: the control plane, under the rule of "include/holdfast/override.h";
+ * reader: the dataplane's main lcore.
+ *
+ * \return The slot, or NULL if slot >= HF_SHM_OVERRIDE_SLOTS.
+ */
+void *hf_shm_override_slot(struct hf_shm *shm, unsigned slot);
+
+/*!
+ * \brief The override publication state in the header (see struct
+ *        hf_shm_override_state for who writes which field).
+ */
+struct hf_shm_override_state *hf_shm_override_state(struct hf_shm *shm);
+
+/*!
+ * \brief The override hit block (writer: the dataplane's main lcore).
+ */
+struct hf_shm_override_hits *hf_shm_override_hits(struct hf_shm *shm);

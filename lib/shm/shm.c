@@ -32,6 +32,8 @@ struct hf_shm_layout {
 	uint64_t ops_size;
 	uint64_t workers_offset;
 	uint64_t workers_size;
+	uint64_t override_offset;
+	uint64_t override_size;    /* two slots, then the hit block */
 	uint32_t worker_size;
 	uint32_t miss_offset;      /* within a worker block */
 	uint32_t fill_offset;
@@ -191,7 +193,10 @@ static int hf_shm_layout_get(unsigned n_workers, struct hf_shm_layout *l)
 	l->ops_size = hf_shm_align(ops);
 	l->workers_offset = l->ops_offset + l->ops_size;
 	l->workers_size = (uint64_t)n_workers * l->worker_size;
-	l->region_size = l->workers_offset + l->workers_size;
+	l->override_offset = l->workers_offset + l->workers_size;
+	l->override_size = (uint64_t)HF_SHM_OVERRIDE_SLOTS * HF_SHM_OVERRIDE_SLOT_SIZE +
+			   hf_shm_align(sizeof(struct hf_shm_override_hits));
+	l->region_size = l->override_offset + l->override_size;
 	return 0;
 }
 
@@ -302,6 +307,9 @@ static void hf_shm_init_header(struct hf_shm *shm, uint64_t generation)
 	h->fill_slot_count = HF_SHM_FILL_SLOTS;
 	h->ops_slot_size = HF_SHM_OPS_SLOT_SIZE;
 	h->ops_slot_count = HF_SHM_OPS_SLOTS;
+	h->override_slot_size = HF_SHM_OVERRIDE_SLOT_SIZE;
+	h->override_slot_count = HF_SHM_OVERRIDE_SLOTS;
+	h->parts[HF_SHM_PART_OVERRIDE] = (struct hf_shm_part){ l->override_offset, l->override_size };
 	h->parts[HF_SHM_PART_OPS] = (struct hf_shm_part){ l->ops_offset, l->ops_size };
 	h->parts[HF_SHM_PART_WORKERS] = (struct hf_shm_part){ l->workers_offset, l->workers_size };
 	atomic_store_explicit(&h->dp_pid, (uint32_t)getpid(), memory_order_relaxed);
@@ -423,6 +431,10 @@ static int hf_shm_check_layout(const struct hf_shm *shm, char *err, size_t err_s
 		{ "ops ring part size", h->parts[HF_SHM_PART_OPS].size, l->ops_size },
 		{ "worker blocks offset", h->parts[HF_SHM_PART_WORKERS].offset, l->workers_offset },
 		{ "worker blocks size", h->parts[HF_SHM_PART_WORKERS].size, l->workers_size },
+		{ "override slot size", h->override_slot_size, HF_SHM_OVERRIDE_SLOT_SIZE },
+		{ "override slot count", h->override_slot_count, HF_SHM_OVERRIDE_SLOTS },
+		{ "override part offset", h->parts[HF_SHM_PART_OVERRIDE].offset, l->override_offset },
+		{ "override part size", h->parts[HF_SHM_PART_OVERRIDE].size, l->override_size },
 	};
 
 	for (size_t i = 0; i < HF_ARRAY_SIZE(fields); i++) {
@@ -781,6 +793,25 @@ struct hf_shm_stats *hf_shm_stats(struct hf_shm *shm, unsigned worker)
 		return NULL;
 	return (struct hf_shm_stats *)(void *)(hf_shm_worker_(shm, worker) +
 					       shm->layout.stats_offset);
+}
+
+void *hf_shm_override_slot(struct hf_shm *shm, unsigned slot)
+{
+	if (slot >= HF_SHM_OVERRIDE_SLOTS)
+		return NULL;
+	return shm->base + shm->layout.override_offset + (size_t)slot * HF_SHM_OVERRIDE_SLOT_SIZE;
+}
+
+struct hf_shm_override_state *hf_shm_override_state(struct hf_shm *shm)
+{
+	return &shm->hdr->override;
+}
+
+struct hf_shm_override_hits *hf_shm_override_hits(struct hf_shm *shm)
+{
+	return (struct hf_shm_override_hits *)(void *)(shm->base + shm->layout.override_offset +
+						       (size_t)HF_SHM_OVERRIDE_SLOTS *
+						       HF_SHM_OVERRIDE_SLOT_SIZE);
 }
 
 int hf_shm_give(struct hf_shm *shm, uid_t uid, gid_t gid)

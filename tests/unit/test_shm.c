@@ -169,6 +169,21 @@ static void test_round_trip(void **state)
 	assert_null(hf_shm_miss_ring(cp, N_WORKERS));
 	assert_null(hf_shm_fill_ring(cp, N_WORKERS));
 	assert_null(hf_shm_stats(cp, N_WORKERS));
+	/* ABI 2: the override part after the workers, seen by both handles. */
+	assert_int_equal(h->override_slot_size, HF_SHM_OVERRIDE_SLOT_SIZE);
+	assert_int_equal(h->override_slot_count, HF_SHM_OVERRIDE_SLOTS);
+	assert_int_equal(h->parts[HF_SHM_PART_OVERRIDE].offset,
+			 h->parts[HF_SHM_PART_WORKERS].offset + h->parts[HF_SHM_PART_WORKERS].size);
+	assert_int_equal(h->parts[HF_SHM_PART_OVERRIDE].offset + h->parts[HF_SHM_PART_OVERRIDE].size,
+			 h->region_size);
+	assert_null(hf_shm_override_slot(cp, HF_SHM_OVERRIDE_SLOTS));
+	memcpy(hf_shm_override_slot(f->dp, 1), "slot one", 8);
+	assert_memory_equal(hf_shm_override_slot(cp, 1), "slot one", 8);
+	assert_int_equal((char *)hf_shm_override_slot(cp, 1) - (char *)hf_shm_override_slot(cp, 0),
+			 HF_SHM_OVERRIDE_SLOT_SIZE);
+	atomic_store(&hf_shm_override_state(cp)->published, 3);
+	assert_int_equal(atomic_load(&hf_shm_override_state(f->dp)->published), 3);
+	assert_int_equal(atomic_load(&hf_shm_override_hits(f->dp)->generation), 0);
 
 	/* Two mappings of one region: what one side writes, the other reads. */
 	for (unsigned w = 0; w < N_WORKERS; w++) {
@@ -285,6 +300,11 @@ static void test_layout_mismatch(void **state)
 	assert_int_equal(attach(f, &cp), HF_ESHMLAYOUT);
 	assert_non_null(strstr(f->err, "workers"));
 	h->n_workers = N_WORKERS;
+
+	h->override_slot_size = HF_SHM_OVERRIDE_SLOT_SIZE / 2;
+	assert_int_equal(attach(f, &cp), HF_ESHMLAYOUT);
+	assert_non_null(strstr(f->err, "override slot size"));
+	h->override_slot_size = HF_SHM_OVERRIDE_SLOT_SIZE;
 
 	h->parts[HF_SHM_PART_COUNT].size = 4096;
 	assert_int_equal(attach(f, &cp), HF_ESHMLAYOUT);
