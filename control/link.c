@@ -563,9 +563,17 @@ static void hf_link_try_attach(struct hf_link *link)
 	hf_log_notice(SHM, "attached to %s (dataplane generation %llu, %u workers, "
 		      "control generation %u)", hf_shm_region_name(shm),
 		      (unsigned long long)hf_shm_dp_generation(shm), n, hf_shm_cp_generation(shm));
+	/* State the dataplane must have (override rules) before it answers much. */
+	if (link->cfg.on_attach)
+		link->cfg.on_attach(link->cfg.ctx, shm);
 	/* Misses may already be waiting (the dataplane re-sends what an earlier
 	 * control plane left unanswered): take them now. */
 	hf_link_poll_and_schedule(link);
+}
+
+struct hf_shm *hf_link_shm(struct hf_link *link)
+{
+	return link->shm;
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */

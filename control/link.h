@@ -71,13 +71,18 @@
 
 /*! Called when the link cannot go on (HF_ESHMTAKEN); the process should exit. */
 typedef void (*hf_link_fatal_cb)(void *ctx, int code);
+struct hf_shm;
+
+/*! Called after each attach (a new or restarted dataplane): give it what it must know. */
+typedef void (*hf_link_attach_cb)(void *ctx, struct hf_shm *shm);
 
 struct hf_link_config {
 	const char *instance;          /*!< instance name: region /holdfast.<instance> */
 	struct hf_resolver *resolver;  /*!< answers what is not local */
 	const struct hf_local *local;  /*!< special-use names; must outlive the link */
 	hf_link_fatal_cb on_fatal;
-	void *ctx;                     /*!< for on_fatal */
+	hf_link_attach_cb on_attach;   /*!< may be NULL */
+	void *ctx;                     /*!< for on_fatal and on_attach */
 };
 
 /*! Counters since the link was created (all regions together). */
@@ -127,6 +132,9 @@ void hf_link_close(struct hf_link *link);
  *         -ENOBUFS (the ops ring is full; try again), -EINVAL (bad name).
  */
 int hf_link_purge(struct hf_link *link, const uint8_t *name, bool subtree);
+
+/*! \brief The attached region, or NULL. */
+struct hf_shm *hf_link_shm(struct hf_link *link);
 
 /*! \brief Is a region attached right now? */
 bool hf_link_attached(const struct hf_link *link);

@@ -103,6 +103,13 @@ static void hf_control_on_fatal(void *ctx, int code)
 	hf_control_stop(ctx, 1);
 }
 
+static void hf_control_on_attach(void *ctx, struct hf_shm *shm)
+{
+	struct hf_control *cp = ctx;
+	if (cp->op)
+		hf_operator_attached(cp->op, shm);
+}
+
 static void hf_control_usage(FILE *out)
 {
 	fprintf(out, "usage: holdfast-control -c FILE [-v error|warning|notice|info|debug]\n");
@@ -223,6 +230,7 @@ static int hf_control_start(struct hf_control *cp, const char *config)
 	lcfg.resolver = cp->resolver;
 	lcfg.local = &cp->local;
 	lcfg.on_fatal = hf_control_on_fatal;
+	lcfg.on_attach = hf_control_on_attach;
 	lcfg.ctx = cp;
 	cp->link = hf_link_create(&cp->loop, &lcfg);
 	if (!cp->link || hf_link_start(cp->link) < 0) {

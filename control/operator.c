@@ -9,6 +9,7 @@
 #include "control/ctl/nta.h"
 #include "control/log.h"
 #include "control/operator.h"
+#include "control/override/sync.h"
 #include "include/holdfast/name.h"
 
 struct purge {
@@ -26,6 +27,7 @@ struct hf_operator {
 	unsigned open_handles;
 	unsigned n_waiting;
 	struct purge waiting[HF_OPERATOR_PURGE_BACKLOG];
+	struct hf_ovr_sync *ovr;
 	uint64_t purges, purge_drops, rechecks, recheck_secure;
 	unsigned probes_in_flight;
 };
@@ -117,6 +119,27 @@ static int hook_cache_flush(void *ctx, const uint8_t *name, bool subtree, char *
 	hf_resolver_flush(op->cfg.resolver, name);
 	purge_dataplane(op, name, subtree);
 	return 0;
+}
+
+static void hook_overrides_changed(void *ctx, const struct hf_override_store *rules)
+{
+	struct hf_operator *op = ctx;
+	char err[512];
+	if (hf_ovr_sync_update(op->ovr, rules, op->link ? hf_link_shm(op->link) : NULL, err,
+			       sizeof(err)) < 0)
+		hf_log_error(SYSTEM, "override rules not applied: %s", err);
+	/* An "insecure" rule changes validation: answers cached before it must go. */
+	for (unsigned i = 0; i < hf_override_count(rules); i++) {
+		const struct hf_override_rule *r = hf_override_at(rules, i);
+		if (r->action == HF_OVERRIDE_INSECURE && r->kind != HF_OVERRIDE_REGEX)
+			hf_resolver_flush(op->cfg.resolver, r->name);
+	}
+}
+
+static int hook_validate_rule(void *ctx, const struct hf_override_rule *rule, char *err, size_t err_size)
+{
+	(void)ctx;
+	return hf_ovr_sync_validate(rule, err, err_size);
 }
 
 static int hook_stats(void *ctx, json_object *out, char *err, size_t err_size)
@@ -218,6 +241,11 @@ struct hf_operator *hf_operator_create(uv_loop_t *loop, const struct hf_operator
 	uv_timer_init(loop, &op->recheck);
 	op->retry.data = op->recheck.data = op;
 	op->open_handles = 2;
+	op->ovr = hf_ovr_sync_create(loop);
+	if (op->ovr == NULL) {
+		hf_operator_close(op);
+		return NULL;
+	}
 	return op;
 }
 
@@ -226,9 +254,17 @@ void hf_operator_hooks(struct hf_operator *op, struct hf_ctl_hooks *hooks)
 	memset(hooks, 0, sizeof(*hooks));
 	hooks->ctx = op;
 	hooks->nta_changed = hook_nta_changed;
+	hooks->overrides_changed = hook_overrides_changed;
+	hooks->validate_rule = hook_validate_rule;
 	hooks->cache_flush = hook_cache_flush;
 	hooks->stats_json = hook_stats;
 	hooks->status_json = hook_status;
+}
+
+void hf_operator_attached(void *ctx, struct hf_shm *shm)
+{
+	struct hf_operator *op = ctx;
+	hf_ovr_sync_attach(op->ovr, shm);
 }
 
 void hf_operator_start(struct hf_operator *op, struct hf_ctl_server *ctl, struct hf_link *link)
@@ -236,6 +272,8 @@ void hf_operator_start(struct hf_operator *op, struct hf_ctl_server *ctl, struct
 	op->ctl = ctl;
 	op->link = link;
 	hf_resolver_set_nta_lookup(op->cfg.resolver, nta_lookup, op);
+	/* The rules loaded from the state directory: compiled now, published on attach. */
+	hook_overrides_changed(op, hf_ctl_server_overrides(ctl));
 	if (op->cfg.nta_recheck_ms > 0)
 		uv_timer_start(&op->recheck, on_recheck, op->cfg.nta_recheck_ms, op->cfg.nta_recheck_ms);
 }
@@ -253,6 +291,8 @@ void hf_operator_close(struct hf_operator *op)
 		return;
 	op->ctl = NULL;
 	op->link = NULL;
+	hf_ovr_sync_close(op->ovr);
+	op->ovr = NULL;
 	uv_close((uv_handle_t *)&op->retry, on_closed);
 	uv_close((uv_handle_t *)&op->recheck, on_closed);
 }

@@ -54,5 +54,8 @@ void hf_operator_hooks(struct hf_operator *op, struct hf_ctl_hooks *hooks);
  */
 void hf_operator_start(struct hf_operator *op, struct hf_ctl_server *ctl, struct hf_link *link);
 
+/*! \brief A region was attached (struct hf_link_config.on_attach, ctx = op): send it the rules. */
+void hf_operator_attached(void *ctx, struct hf_shm *shm);
+
 /*! \brief Stop the timers (before the resolver, server and link go); frees itself later. */
 void hf_operator_close(struct hf_operator *op);

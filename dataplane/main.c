@@ -32,6 +32,7 @@
 #include "dataplane/cache.h"
 #include "dataplane/net/packet.h"
 #include "dataplane/ops.h"
+#include "dataplane/override.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
 #include "include/holdfast/conf.h"
@@ -63,6 +64,7 @@ struct hf_dataplane {
 	struct hf_worker *workers[HF_CONF_WORKERS_MAX];
 	struct hf_worker_run runs[HF_CONF_WORKERS_MAX];
 	struct hf_ops_stats ops_stats;
+	struct hf_ovr_dp *ovr;        /* override rule sets (RCU-swapped; the main lcore polls) */
 };
 
 static _Atomic bool hf_stop;
@@ -271,6 +273,11 @@ static int hf_dataplane_start(struct hf_dataplane *dp)
 		       rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
+	dp->ovr = hf_ovr_create(dp->n_workers);
+	if (!dp->ovr) {
+		DP_LOG(ERR, "out of memory for the override rules\n");
+		return -ENOMEM;
+	}
 	ret = hf_ports_open(dp);
 	if (ret < 0)
 		return ret;
@@ -300,7 +307,7 @@ static void hf_dataplane_run(struct hf_dataplane *dp)
 {
 	struct hf_worker_clock now;
 	struct hf_cache_stats cs;
-	uint64_t next_beat = 0, next_stats = 0, next_sweep = 0;
+	uint64_t next_beat = 0, next_stats = 0, next_sweep = 0, next_hits = 0;
 	const uint64_t low_water = dp->conf.cache.size / 100 * HF_CACHE_LOW_PCT;
 
 	urcu_qsbr_register_thread();
@@ -314,12 +321,19 @@ static void hf_dataplane_run(struct hf_dataplane *dp)
 		 * otherwise only the stale-window expiry needs the hand to move,
 		 * and a sweep every 100 ms does that without taking the CPU a
 		 * worker may share with us. */
-		/* Operations first: an NTA's purge is waited for by an operator. */
+		/* Operations first: an NTA's purge or a rule set is waited for by an operator. */
 		hf_ops_poll(dp->shm, dp->cache, &dp->ops_stats);
+		int ovr = hf_ovr_poll(dp->ovr, dp->shm);
+		if (ovr < 0)
+			DP_LOG(WARNING, "override rule set refused: %s\n", strerror(-ovr));
 		hf_cache_stats(dp->cache, &cs);
 		if (cs.bytes > low_water || now.mono_ns >= next_sweep) {
 			hf_cache_sweep(dp->cache, now.real_s);
 			next_sweep = now.mono_ns + HF_SWEEP_IDLE_NS;
+		}
+		if (now.mono_ns >= next_hits) {
+			hf_ovr_publish_hits(dp->ovr, dp->shm);
+			next_hits = now.mono_ns + UINT64_C(1000000000);
 		}
 		if (now.mono_ns >= next_stats) {
 			if (next_stats)
@@ -347,6 +361,11 @@ static void hf_dataplane_stop(struct hf_dataplane *dp)
 		hf_port_close(&dp->exception);
 	if (dp->cache)
 		hf_cache_destroy(dp->cache);
+	/* Its pending RCU callbacks write into the region: before the region goes.
+	 * It waits for a grace period, so this thread must be a QSBR reader. */
+	urcu_qsbr_register_thread();
+	hf_ovr_destroy(dp->ovr);
+	urcu_qsbr_unregister_thread();
 	hf_shm_destroy(dp->shm);
 }
 

@@ -1,0 +1,160 @@
+/*
+ * Operator store -> compiled rule set -> shm (control/override/sync.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/log.h"
+#include "control/override/sync.h"
+
+struct hf_ovr_sync {
+	uv_timer_t retry;
+	struct hf_shm *shm;
+	struct hf_ovr_image *current;   /* the newest set, kept for a re-attach */
+	bool waiting;                   /* current not yet published into shm */
+	uint64_t generation;
+};
+
+/* The store's enums run in the compiler's order, one lower (the compiler keeps 0 unused). */
+_Static_assert(HF_OVERRIDE_EXACT + 1 == HF_OVR_EXACT && HF_OVERRIDE_REGEX + 1 == HF_OVR_REGEX,
+	       "override kinds line up");
+_Static_assert(HF_OVERRIDE_INSECURE + 1 == HF_OVR_INSECURE && HF_OVERRIDE_ANSWER + 1 == HF_OVR_ANSWER,
+	       "override actions line up");
+
+/* One rule as compiler input; answers points at caller-provided room for n_records. */
+static void rule_in(const struct hf_override_rule *r, struct hf_ovr_rule_in *in,
+		    struct hf_ovr_answer_in *answers)
+{
+	for (unsigned k = 0; k < r->n_records; k++)
+		answers[k] = (struct hf_ovr_answer_in){
+			.type = r->records[k].type, .ttl = r->ttl,
+			.rdlen = r->records[k].rdlen, .rdata = r->records[k].rdata,
+		};
+	*in = (struct hf_ovr_rule_in){
+		.id = r->id,
+		.kind = (enum hf_ovr_kind)(r->kind + 1),
+		.pattern = r->kind == HF_OVERRIDE_REGEX ? r->regex : r->pattern,
+		.qtype = r->qtype,
+		.action = (enum hf_ovr_action)(r->action + 1),
+		.ede = r->ede < 0 ? HF_OVR_NO_EDE : (uint16_t)r->ede,
+		.reason = r->reason,
+		.expires = r->expires,
+		.answers = answers,
+		.n_answers = r->n_records,
+	};
+}
+
+int hf_ovr_sync_validate(const struct hf_override_rule *rule, char *err, size_t err_size)
+{
+	struct hf_ovr_answer_in *answers = calloc(rule->n_records + 1, sizeof(*answers));
+	if (answers == NULL)
+		return -ENOMEM;
+	struct hf_ovr_rule_in in;
+	rule_in(rule, &in, answers);
+	int rc = hf_ovr_validate(&in, err, err_size);
+	free(answers);
+	return rc;
+}
+
+static void on_retry(uv_timer_t *t);
+
+static void try_publish(struct hf_ovr_sync *s)
+{
+	if (!s->waiting || s->shm == NULL || s->current == NULL)
+		return;
+	uint64_t gen = 0;
+	int rc = hf_ovr_publish(s->shm, s->current, &gen);
+	if (rc == -EAGAIN) {
+		uv_timer_start(&s->retry, on_retry, HF_OVR_SYNC_RETRY_MS, 0);
+		return;
+	}
+	s->waiting = false;
+	if (rc < 0) {
+		hf_log_error(SYSTEM, "override rules: cannot publish: %s", strerror(-rc));
+		return;
+	}
+	s->generation = gen;
+	hf_log_info(SYSTEM, "override rules: generation %llu published (%u rules)",
+		    (unsigned long long)gen, s->current->n_rules);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+	try_publish(t->data);
+}
+
+int hf_ovr_sync_update(struct hf_ovr_sync *s, const struct hf_override_store *rules, struct hf_shm *shm,
+		       char *err, size_t err_size)
+{
+	unsigned n = hf_override_count(rules), n_rec = 0;
+	for (unsigned i = 0; i < n; i++)
+		n_rec += hf_override_at(rules, i)->n_records;
+	struct hf_ovr_rule_in *in = calloc(n + 1, sizeof(*in));
+	struct hf_ovr_answer_in *answers = calloc(n_rec + 1, sizeof(*answers));
+	struct hf_ovr_image *img = NULL;
+	int rc = -ENOMEM;
+	if (in == NULL || answers == NULL) {
+		snprintf(err, err_size, "out of memory");
+		goto out;
+	}
+	for (unsigned i = 0, a = 0; i < n; i++) {
+		const struct hf_override_rule *r = hf_override_at(rules, i);
+		rule_in(r, &in[i], answers + a);
+		a += r->n_records;
+	}
+	rc = hf_ovr_compile(in, n, &img, err, err_size);
+	if (rc < 0)
+		goto out;
+	hf_ovr_image_free(s->current);
+	s->current = img;
+	s->waiting = true;
+	if (shm)
+		s->shm = shm;
+	try_publish(s);
+out:
+	free(in);
+	free(answers);
+	return rc;
+}
+
+void hf_ovr_sync_attach(struct hf_ovr_sync *s, struct hf_shm *shm)
+{
+	s->shm = shm;
+	if (s->current) {
+		s->waiting = true;
+		try_publish(s);
+	}
+}
+
+uint64_t hf_ovr_sync_generation(const struct hf_ovr_sync *s)
+{
+	return s->generation;
+}
+
+struct hf_ovr_sync *hf_ovr_sync_create(uv_loop_t *loop)
+{
+	struct hf_ovr_sync *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	if (uv_timer_init(loop, &s->retry) < 0) {
+		free(s);
+		return NULL;
+	}
+	s->retry.data = s;
+	return s;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct hf_ovr_sync *s = h->data;
+	hf_ovr_image_free(s->current);
+	free(s);
+}
+
+void hf_ovr_sync_close(struct hf_ovr_sync *s)
+{
+	if (s)
+		uv_close((uv_handle_t *)&s->retry, on_closed);
+}
