@@ -1,6 +1,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
+#include <rte_memcpy.h>
+
+#include "dataplane/csum_fast.h"
 #include "dataplane/query.h"
 #include "include/holdfast/defines.h"
 #include "include/holdfast/build.h"
@@ -97,6 +101,55 @@ static inline uint8_t hf_ascii_lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
+/* ASCII lower case of eight octets at once (SWAR): a byte gets 0x20 added
+ * when it is below 0x80 and its low seven bits are in 'A'..'Z'. Per-byte
+ * sums stay below 0x100, so nothing carries into the next byte. */
+static inline uint64_t hf_ascii_lower8(uint64_t x)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t low7 = x & (0x7f * ones);
+	const uint64_t ge_a = low7 + (0x80 - 'A') * ones;  /* high bit: >= 'A' */
+	const uint64_t gt_z = low7 + (0x7f - 'Z') * ones;  /* high bit: > 'Z' */
+	const uint64_t upper = (ge_a ^ gt_z) & ~x & (0x80 * ones);
+	return x | (upper >> 2);
+}
+
+/*
+ * Copies the n-octet name at src lower-cased into dst, and returns the
+ * checksum sum (csum_fast.h, host order, unfolded) of the question as
+ * received: the name and the 4 octets of type and class after it. One pass
+ * over the name serves the cache key and the response's UDP checksum.
+ */
+static inline uint64_t hf_question_lower_sum(uint8_t *dst, const uint8_t *src, size_t n,
+					     size_t src_room)
+{
+	uint64_t acc = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, src + i, 8);
+		acc += (w & 0xffffffffu) + (w >> 32);
+		w = hf_ascii_lower8(w);
+		memcpy(dst + i, &w, 8);
+	}
+	/* i is even, so the rest keeps the parity of its offsets. */
+	acc = hf_csum_fast_add(acc, src + i, n - i + 4);
+	if (i < n && i + 8 <= HF_NAME_MAXLEN && i + 8 <= src_room) {
+		/* The last few octets as one more word: what follows the name
+		 * in both buffers (type and class, the tailroom; the rest of
+		 * the key array) is read and written but never used. */
+		uint64_t w;
+		memcpy(&w, src + i, 8);
+		w = hf_ascii_lower8(w);
+		memcpy(dst + i, &w, 8);
+		return acc;
+	}
+	for (; i < n; i++)
+		dst[i] = hf_ascii_lower(src[i]);
+	return acc;
+}
+
 /*
  * The shape of nearly every query: one question whose name is not
  * compressed, empty answer and authority sections, at most an OPT record,
@@ -113,23 +166,25 @@ static bool hf_query_fast(const uint8_t *dns, uint16_t len, uint16_t room, uint1
 	    HF_FLAGS_OPCODE(flags) != HF_OPCODE_QUERY)
 		return false;
 
-	size_t pos = HF_DNS_HEADER_SIZE, n = 0;
+	/* Walk the label lengths first, then lower-case the whole name eight
+	 * octets at a time: length octets (at most 63) are below 'A', so they
+	 * go through the case fold unchanged. */
+	size_t pos = HF_DNS_HEADER_SIZE;
 	for (;;) {
 		if (pos >= len)
 			return false;
 		uint8_t lb = dns[pos];
-		if (lb > HF_LABEL_MAXLEN || n + 1 + lb > HF_NAME_MAXLEN || pos + 1 + lb > len)
-			return false;  /* pointer, reserved type, too long, truncated */
-		q->qname[n] = lb;
-		for (size_t i = 1; i <= lb; i++)
-			q->qname[n + i] = hf_ascii_lower(dns[pos + i]);
-		n += 1 + (size_t)lb;
+		if (lb > HF_LABEL_MAXLEN)
+			return false;  /* pointer or reserved label type */
 		pos += 1 + (size_t)lb;
 		if (lb == 0)
 			break;
 	}
-	if (pos + 4 > len)
+	const size_t n = pos - HF_DNS_HEADER_SIZE;
+	if (n > HF_NAME_MAXLEN || pos + 4 > len)
 		return false;
+	const uint64_t qsum = hf_question_lower_sum(q->qname, dns + HF_DNS_HEADER_SIZE, n,
+						    (size_t)room - HF_DNS_HEADER_SIZE);
 	uint16_t qtype = hf_wire_get_u16(dns + pos);
 	uint16_t qclass = hf_wire_get_u16(dns + pos + 2);
 	enum hf_query_reason unused;
@@ -160,6 +215,8 @@ static bool hf_query_fast(const uint8_t *dns, uint16_t len, uint16_t room, uint1
 	}
 	hf_query_set(q, dns, flags, question_end, qtype, qclass, edns, do_bit, udp_size, room);
 	q->qname_len = (uint8_t)n;
+	/* The question starts at offset 12: even, so no swap. */
+	q->question_sum = rte_be_to_cpu_16(hf_csum_fast_fold(qsum));
 	return true;
 }
 
@@ -214,6 +271,9 @@ enum hf_query_verdict hf_query_parse(uint8_t *dns, uint16_t len, uint16_t room,
 			     edns ? pkt.edns.udp_size : 0, room);
 		q->qname_len = pkt.qname_len;
 		memcpy(q->qname, pkt.qname, pkt.qname_len);
+		q->question_sum = hf_csum_fast_at(dns + HF_DNS_HEADER_SIZE,
+						  pkt.question_end - HF_DNS_HEADER_SIZE,
+						  HF_DNS_HEADER_SIZE);
 		return HF_QUERY_LOOKUP;
 	}
 
@@ -230,6 +290,26 @@ int hf_query_error(uint8_t *dns, uint16_t room, const struct hf_query *q, uint16
 {
 	return hf_respond(dns, room, q->id, q->flags, q->question_end, q->edns,
 			  q->variant & HF_VARIANT_DO, rcode, ede, text);
+}
+
+/*
+ * hf_csum_at() of the OPT record hf_query_answer() writes at offset pos,
+ * made from its field values: summing the bytes just written, in pieces
+ * narrower than the loads, would stall on store forwarding. The options are
+ * summed where they come from.
+ */
+static inline uint16_t hf_opt_sum(uint32_t ext, const uint8_t *ede, uint16_t ede_len, uint16_t pos)
+{
+	/* Octets 0..10 as if at an even offset: owner 0, type 41, class 1232,
+	 * ext (rcode, version, flags), rdlength. Octet j is a word's high
+	 * half when j is even. */
+	uint32_t s = HF_TYPE_OPT << 8 | (HF_QUERY_EDNS_MAX >> 8) | (HF_QUERY_EDNS_MAX & 0xff) << 8;
+	s += (ext >> 24) + ((ext >> 16) & 0xff) * 256 + ((ext >> 8) & 0xff) + (ext & 0xff) * 256;
+	s += (uint32_t)(ede_len >> 8) + (uint32_t)(ede_len & 0xff) * 256;
+	s = hf_csum_fold(s);
+	if (pos & 1)
+		s = (s << 8 | s >> 8) & 0xffff;
+	return (uint16_t)hf_csum_fold(s + hf_csum_fast_at(ede, ede_len, (size_t)pos + HF_OPT_RR_FIXED));
 }
 
 int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
@@ -255,16 +335,22 @@ int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
 	if ((uint32_t)qe + sections + opt_len > q->udp_limit || (uint32_t)qe + sections + opt_len > room) {
 		flags |= HF_FLAG_TC;
 	} else {
-		memcpy(dns + qe, a->msg + qe, sections);
+		/* rte_memcpy: inline, and exact for the few dozen octets of a
+		 * typical answer (no library call, no over-read). */
+		rte_memcpy(dns + qe, a->msg + qe, sections);
 		acc = a->sections_sum;
-		for (unsigned i = 0; i < a->n_ttl; i++) {
-			uint8_t *t = dns + a->ttl_off[i];
-			uint32_t ttl = hf_wire_get_u32(t);
-			if (a->age == 0)
-				continue;
-			uint16_t before = hf_csum_at(t, 4, a->ttl_off[i]);
-			hf_wire_put_u32(t, ttl > a->age ? ttl - a->age : 0);
-			acc = hf_csum_replace(acc, before, hf_csum_at(t, 4, a->ttl_off[i]));
+		if (a->age != 0) {
+			for (unsigned i = 0; i < a->n_ttl; i++) {
+				const uint16_t off = a->ttl_off[i];
+				/* Read the TTL from the entry, not from the copy
+				 * just written: a narrow load inside a wide store
+				 * in flight can miss store forwarding. */
+				const uint32_t ttl = hf_wire_get_u32(a->msg + off);
+				const uint32_t aged = ttl > a->age ? ttl - a->age : 0;
+				hf_wire_put_u32(dns + off, aged);
+				acc = hf_csum_replace(acc, hf_csum_fast_u32_at(ttl, off),
+						      hf_csum_fast_u32_at(aged, off));
+			}
 		}
 		an = hf_wire_get_u16(a->msg + 6);
 		ns = hf_wire_get_u16(a->msg + 8);
@@ -279,12 +365,13 @@ int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
 		opt[0] = 0;
 		hf_wire_put_u16(opt + 1, HF_TYPE_OPT);
 		hf_wire_put_u16(opt + 3, HF_QUERY_EDNS_MAX);
-		hf_wire_put_u32(opt + 5, (uint32_t)(a->rcode >> 4) << 24 |
-					 ((q->variant & HF_VARIANT_DO) ? HF_EDNS_FLAG_DO : 0));
+		const uint32_t ext = (uint32_t)(a->rcode >> 4) << 24 |
+				     ((q->variant & HF_VARIANT_DO) ? HF_EDNS_FLAG_DO : 0);
+		hf_wire_put_u32(opt + 5, ext);
 		hf_wire_put_u16(opt + 9, a->ede_len);
 		memcpy(opt + HF_OPT_RR_FIXED, a->ede, a->ede_len);
 		if (sum)
-			acc += hf_csum_at(opt, opt_len, pos);
+			acc += hf_opt_sum(ext, a->ede, a->ede_len, pos);
 		pos = (uint16_t)(pos + opt_len);
 		ar++;
 	}
@@ -295,9 +382,10 @@ int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
 	hf_wire_put_u16(dns + 8, ns);
 	hf_wire_put_u16(dns + 10, ar);
 	if (sum) {
-		/* Header and the client's question are summed here; the
-		 * sections' sum came with the answer. */
-		*sum = a->has_sum ? acc + hf_csum_at(dns, qe, 0) : 0;
+		/* The header is summed from the values just written, the client's
+		 * question was summed by the parse, the sections' sum came with
+		 * the answer: nothing is read again. */
+		*sum = a->has_sum ? acc + q->id + flags + 1u + an + ns + ar + q->question_sum : 0;
 	}
 	return pos;
 }

@@ -62,6 +62,8 @@ struct hf_query {
 	uint8_t variant;        /*!< enum hf_variant: DO and CD */
 	bool edns;              /*!< the client sent an OPT record */
 	uint8_t qname_len;
+	uint16_t question_sum;  /*!< hf_csum_at() of the question as received,
+				     dns[12..question_end) at offset 12 */
 	uint8_t qname[HF_NAME_MAXLEN];  /*!< lower case: the cache key */
 };
 

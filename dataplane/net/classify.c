@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dataplane/csum_fast.h"
 #include "dataplane/net/net_impl.h"
 #include "dataplane/net/packet.h"
 
@@ -181,7 +182,7 @@ static void classify_ip4(struct hf_net_meta *meta, const struct rte_mbuf *m,
 	 * source address would make us answer a stranger. */
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
 	    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-	     rte_raw_cksum(ip, ihl) != 0xffff)) {
+	     hf_csum_fast_fold(hf_csum_fast_add(0, ip, ihl)) != 0xffff)) {
 		verdict(meta, HF_NET_DROP, HF_NET_R_IP_CSUM);
 		return;
 	}
@@ -483,11 +484,16 @@ void hf_net_classify_burst(struct rte_mbuf **pkts, uint16_t n,
 	uint16_t i;
 
 	/* Warm up, steady state, drain: as l3fwd_lpm's burst loop. The headers
-	 * sit in the first cache line of the data, so one prefetch each. */
-	for (i = 0; i < HF_NET_PREFETCH_OFFSET && i < n; i++)
+	 * sit in the first cache line of the data; the second holds the DNS
+	 * header and question, which the query parser reads right after. */
+	for (i = 0; i < HF_NET_PREFETCH_OFFSET && i < n; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+		rte_prefetch0(rte_pktmbuf_mtod_offset(pkts[i], char *, RTE_CACHE_LINE_SIZE));
+	}
 	for (i = 0; i + HF_NET_PREFETCH_OFFSET < n; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + HF_NET_PREFETCH_OFFSET], void *));
+		rte_prefetch0(rte_pktmbuf_mtod_offset(pkts[i + HF_NET_PREFETCH_OFFSET], char *,
+						      RTE_CACHE_LINE_SIZE));
 		hf_net_classify(pkts[i], a, &meta[i]);
 	}
 	for (; i < n; i++)

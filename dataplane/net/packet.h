@@ -273,8 +273,26 @@ int hf_net_reply(struct rte_mbuf *m, const struct hf_net_meta *meta,
  * \return pointer to the UDP payload, or NULL (*room = 0) if meta is not DNS
  *         or the frame has more than one segment.
  */
-uint8_t *hf_net_udp_payload(struct rte_mbuf *m, const struct hf_net_meta *meta,
-			    uint16_t *room);
+/* Inline: the worker calls it for every query, and the reply again. */
+static inline uint8_t *hf_net_udp_payload(struct rte_mbuf *m, const struct hf_net_meta *meta,
+					  uint16_t *room)
+{
+	uint32_t buf_room, ip_room;
+
+	*room = 0;
+	if (meta->kind != HF_NET_DNS || m->nb_segs != 1)
+		return NULL;
+	/* Everything after the payload offset in the segment is ours to
+	 * overwrite: the query, any Ethernet padding, and the tailroom. */
+	buf_room = (uint32_t)rte_pktmbuf_data_len(m) - meta->payload_off + rte_pktmbuf_tailroom(m);
+	/* IPv4 total length covers the IP header; IPv6 payload length not. */
+	if (meta->is_ipv6)
+		ip_room = UINT16_MAX - 8;  /* the UDP header */
+	else
+		ip_room = UINT16_MAX - (uint32_t)(meta->payload_off - meta->l3_off);
+	*room = (uint16_t)RTE_MIN(buf_room, ip_room);
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, meta->payload_off);
+}
 
 /*!
  * \brief Turns an HF_NET_DNS query into the UDP response the caller has

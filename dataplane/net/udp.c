@@ -3,34 +3,16 @@
  * the message over the UDP payload, this file fixes up everything around it.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dataplane/net/net_impl.h"
 #include "dataplane/net/packet.h"
+#include "dataplane/csum_fast.h"
 #include "include/holdfast/csum.h"
 
 #define UDP_HDR_LEN 8
-#define IP_LEN_MAX  65535u
-
-uint8_t *hf_net_udp_payload(struct rte_mbuf *m, const struct hf_net_meta *meta,
-			    uint16_t *room)
-{
-	uint32_t buf_room, ip_room;
-
-	*room = 0;
-	if (meta->kind != HF_NET_DNS || m->nb_segs != 1)
-		return NULL;
-	/* Everything after the payload offset in the segment is ours to
-	 * overwrite: the query, any Ethernet padding, and the tailroom. */
-	buf_room = (uint32_t)rte_pktmbuf_data_len(m) - meta->payload_off + rte_pktmbuf_tailroom(m);
-	/* IPv4 total length covers the IP header; IPv6 payload length not. */
-	if (meta->is_ipv6)
-		ip_room = IP_LEN_MAX - UDP_HDR_LEN;
-	else
-		ip_room = IP_LEN_MAX - (uint32_t)(meta->payload_off - meta->l3_off);
-	*room = (uint16_t)RTE_MIN(buf_room, ip_room);
-	return rte_pktmbuf_mtod_offset(m, uint8_t *, meta->payload_off);
-}
 
 /* UDP checksum from the pseudo-header, the UDP header and a known payload sum. */
 static uint16_t hf_udp_cksum_from(uint16_t phdr_sum, const struct rte_udp_hdr *udp,
@@ -42,6 +24,56 @@ static uint16_t hf_udp_cksum_from(uint16_t phdr_sum, const struct rte_udp_hdr *u
 	uint16_t c = (uint16_t)~hf_csum_fold(sum);
 	/* RFC 768: a computed 0 is sent as all ones (0 means "none"). */
 	return rte_cpu_to_be_16(c == 0 ? 0xffff : c);
+}
+
+/*
+ * The IPv4 reply when the payload's sum is known: header and UDP checksums
+ * summed word-wide in host order (csum_fast.h), the addresses once for both.
+ * Every field is read before any is written, and the sums are made from
+ * those values: reading back words just written in narrower pieces would
+ * stall on store forwarding. Returns false for a header with options (the
+ * caller takes the general path).
+ */
+static bool hf_udp_reply4_sum(struct rte_ipv4_hdr *ip, struct rte_udp_hdr *udp,
+			      uint16_t ip_len, uint32_t payload_sum)
+{
+	uint16_t ver_tos;
+
+	if (ip->version_ihl != RTE_IPV4_VHL_DEF)
+		return false;
+	memcpy(&ver_tos, ip, sizeof(ver_tos));
+	const rte_be32_t src = ip->dst_addr, dst = ip->src_addr;
+	const rte_be16_t id = ip->packet_id;
+	const rte_be16_t sport = udp->dst_port, dport = udp->src_port;
+	const rte_be16_t tot = rte_cpu_to_be_16(ip_len);
+	const rte_be16_t ulen = rte_cpu_to_be_16((uint16_t)(ip_len - sizeof(*ip)));
+	const rte_be16_t frag = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	const uint8_t ttl_proto_b[2] = { HF_NET_REPLY_TTL, ip->next_proto_id };
+	uint16_t ttl_proto;
+	memcpy(&ttl_proto, ttl_proto_b, sizeof(ttl_proto));
+
+	const uint64_t addrs = (uint64_t)src + dst;
+	uint64_t acc = addrs + ver_tos + tot + id + frag + ttl_proto;
+	const uint16_t hc = (uint16_t)~hf_csum_fast_fold(acc);
+
+	/* Pseudo-header (addresses, protocol, UDP length), the UDP header with
+	 * a zero checksum (its length counted a second time), the payload. */
+	acc = addrs + rte_cpu_to_be_16(IPPROTO_UDP) + 2u * ulen + sport + dport +
+	      rte_cpu_to_be_16(hf_csum_fold(payload_sum));
+	uint16_t uc = (uint16_t)~hf_csum_fast_fold(acc);
+
+	ip->total_length = tot;
+	ip->fragment_offset = frag;
+	ip->time_to_live = HF_NET_REPLY_TTL;
+	ip->hdr_checksum = hc;
+	ip->src_addr = src;
+	ip->dst_addr = dst;
+	udp->src_port = sport;
+	udp->dst_port = dport;
+	udp->dgram_len = ulen;
+	/* RFC 768: a computed 0 is sent as all ones (0 means "none"). */
+	udp->dgram_cksum = uc == 0 ? 0xffff : uc;
+	return true;
 }
 
 static int hf_udp_reply(struct rte_mbuf *m, const struct hf_net_meta *meta,
@@ -67,6 +99,13 @@ static int hf_udp_reply(struct rte_mbuf *m, const struct hf_net_meta *meta,
 	hf_net_eth_swap((struct rte_ether_hdr *)p);
 
 	udp = (struct rte_udp_hdr *)(p + meta->l4_off);
+	if (have_sum && !meta->is_ipv6 &&
+	    hf_udp_reply4_sum((struct rte_ipv4_hdr *)(p + meta->l3_off), udp,
+			      (uint16_t)(meta->payload_off - meta->l3_off + new_payload_len),
+			      payload_sum)) {
+		hf_net_clear_rx_flags(m);
+		return 0;
+	}
 	t = udp->src_port;
 	udp->src_port = udp->dst_port;
 	udp->dst_port = t;

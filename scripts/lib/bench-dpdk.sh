@@ -22,6 +22,9 @@
 #                                        it from an EXIT trap
 #   bench_stats HF_STATS INSTANCE [--workers]   one hf-stats sample
 #   bench_sysinfo                        "AMD EPYC, 2 CPUs, Linux 6.x"
+#   bench_port_desc                      sets BENCH_RXD and BENCH_TXD to the
+#                                        dataplane's ring sizes (dataplane/port.h),
+#                                        so testpmd ceilings use the same
 
 BENCH_PIDS=()
 BENCH_PID=
@@ -182,4 +185,11 @@ bench_wait_quiet() {
 	done
 	((pct < 10)) || echo "$name: other processes keep the CPUs $pct % busy; measuring anyway" >&2
 	echo "$pct"
+}
+
+bench_port_desc() {
+	BENCH_RXD=$(sed -n 's/^#define HF_PORT_RX_DESC \([0-9]*\).*/\1/p' "$root/dataplane/port.h")
+	BENCH_TXD=$(sed -n 's/^#define HF_PORT_TX_DESC \([0-9]*\).*/\1/p' "$root/dataplane/port.h")
+	[[ -n $BENCH_RXD && -n $BENCH_TXD ]] ||
+		{ echo "bench: cannot read HF_PORT_RX_DESC/HF_PORT_TX_DESC from dataplane/port.h" >&2; exit 1; }
 }
