@@ -48,7 +48,8 @@ _Static_assert(offsetof(struct hf_cache_entry, hash) == 16 &&
 	       offsetof(struct hf_cache_entry, n_ttl) == 48 &&
 	       offsetof(struct hf_cache_entry, referenced) == 52 &&
 	       offsetof(struct hf_cache_entry, cache) == 56 &&
-	       offsetof(struct hf_cache_entry, data) == 80, "layout documented in cache.h");
+	       offsetof(struct hf_cache_entry, recheck_until) == 80 &&
+	       offsetof(struct hf_cache_entry, data) == 84, "layout documented in cache.h");
 
 #define HF_CACHE_LINE 64
 /* Initial and minimum bucket count: small caches stay cheap, growth is automatic. */
@@ -367,6 +368,7 @@ int hf_cache_insert(struct hf_cache *c, const struct hf_fill_view *v, uint32_t n
 	e->variant = h->variant;
 	e->flags = (h->flags & HF_FILL_AD) ? HF_CACHE_F_AD : 0;
 	atomic_init(&e->referenced, 0);
+	atomic_init(&e->recheck_until, 0);
 	e->cache = c;
 
 	/* The view's offsets may be unaligned in the ring slot: copy bytes. */

@@ -136,7 +136,9 @@ enum hf_cache_flag {
  *                                             at its offset (include/holdfast/csum.h)
  *       56     8  cache                       owner, for the free callback's accounting
  *       64    16  struct rcu_head rcu         used once the entry is removed
- *       80        data[]:
+ *       80     4  recheck_until               seconds; serve-stale's failure-recheck
+ *                                             timer (RFC 8767 §4), _Atomic
+ *       84        data[]:
  *                   u16 ttl_off[n_ttl]         offsets in msg of each record's TTL field
  *                   u8  ede[ede_len]           EDNS options, wire form, copied verbatim
  *                   u8  msg[msg_len]           header + question + sections, no OPT
@@ -144,7 +146,8 @@ enum hf_cache_flag {
  * Everything a probe compares, and the times, sit in the first 64 bytes. The
  * message's question name is lower case (the cache rewrites it so at insert);
  * record TTLs in msg are already clamped to [ttl_min, ttl_max]. Nothing but
- * referenced changes after the entry is published. Allocation size:
+ * referenced and recheck_until (relaxed atomics: a worker whose refresh
+ * failed sets it, every worker reads it) changes after the entry is published. Allocation size:
  * sizeof(struct hf_cache_entry) + 2 * n_ttl + ede_len + msg_len.
  */
 struct hf_cache_entry {
@@ -167,6 +170,7 @@ struct hf_cache_entry {
 	uint16_t sections_sum;
 	struct hf_cache *cache;
 	struct rcu_head rcu;
+	_Atomic uint32_t recheck_until;  /*!< serve-stale: a refresh failed; answer stale until then */
 	uint8_t data[];
 };
 

@@ -171,6 +171,15 @@ static int hf_workers_start(struct hf_dataplane *dp)
 					.max_waiters_per_q = dp->conf.cache.max_waiters,
 					.timeout_ns = dp->conf.cache.resolution_timeout_ms * 1000000,
 				},
+				.stale = {
+					.enabled = dp->conf.serve_stale.enabled &&
+						   dp->conf.cache.max_stale_ms > 0,
+					.ttl = (uint32_t)(dp->conf.serve_stale.stale_ttl_ms / 1000),
+					.failure_recheck =
+						(uint32_t)(dp->conf.serve_stale.failure_recheck_ms / 1000),
+					.client_timeout_ns = dp->conf.serve_stale.client_timeout_ms * 1000000,
+				},
+				.ovr = dp->ovr,
 			};
 			dp->workers[w] = hf_worker_create(&wc);
 			if (!dp->workers[w]) {

@@ -39,19 +39,22 @@ struct hf_pending {
 	void **waiter_cookie;
 	uint32_t *waiter_next;
 	uint32_t free_waiter;
+	uint32_t id_tag;          /* cfg.id_tag */
 };
 
 static uint32_t hf_req_id(const struct hf_pending *p, uint32_t s)
 {
-	/* Generation above the slot bits; never 0 because gen starts at 1. */
-	return (uint32_t)p->slot[s].gen << 16 | s;
+	/* Generation (15 bits) above the slot bits, the table's tag on top;
+	 * never 0 because gen starts at 1. */
+	return p->id_tag | (uint32_t)p->slot[s].gen << 16 | s;
 }
 
 static bool hf_req_slot(const struct hf_pending *p, uint32_t req_id, uint32_t *s)
 {
 	uint32_t i = req_id & 0xffff;
-	if (i >= p->n_slots || p->slot[i].first_waiter == HF_NONE ||
-	    p->slot[i].gen != (uint16_t)(req_id >> 16))
+	if ((req_id & HF_PENDING_ID_TAG) != p->id_tag || i >= p->n_slots ||
+	    p->slot[i].first_waiter == HF_NONE ||
+	    p->slot[i].gen != (uint16_t)((req_id >> 16) & 0x7fff))
 		return false;
 	*s = i;
 	return true;
@@ -66,6 +69,7 @@ struct hf_pending *hf_pending_create(const struct hf_pending_config *cfg)
 	if (!p)
 		return NULL;
 	p->cfg = *cfg;
+	p->id_tag = cfg->tagged ? HF_PENDING_ID_TAG : 0;
 	p->n_slots = 1;
 	while (p->n_slots < cfg->max_questions)
 		p->n_slots <<= 1;
@@ -236,7 +240,7 @@ static unsigned hf_slot_release(struct hf_pending *p, uint32_t i, void **cookies
 	p->n_used--;
 	s->first_waiter = HF_NONE;
 	s->n_waiters = 0;
-	s->gen = (uint16_t)(s->gen + 1 ? s->gen + 1 : 1);
+	s->gen = (uint16_t)((s->gen + 1) & 0x7fff ? (s->gen + 1) & 0x7fff : 1);
 	p->slot_next_free[i] = p->free_slot;
 	p->free_slot = i;
 	return n;

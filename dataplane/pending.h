@@ -50,7 +50,15 @@ struct hf_pending_config {
 	unsigned max_waiters;         /*!< clients waiting, all questions together */
 	unsigned max_waiters_per_q;   /*!< clients waiting for one question */
 	uint64_t timeout_ns;          /*!< how long a question may wait for its fill */
+	bool tagged;                  /*!< request ids carry HF_PENDING_ID_TAG (a second table) */
 };
+
+/*!
+ * Top bit of a request id: set for the ids of a table created with
+ * .tagged (the worker's serve-stale refreshes), so a fill says which
+ * table its question came from even after the question has expired.
+ */
+#define HF_PENDING_ID_TAG (UINT32_C(1) << 31)
 
 struct hf_pending;
 

@@ -339,14 +339,15 @@ int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
 		 * typical answer (no library call, no over-read). */
 		rte_memcpy(dns + qe, a->msg + qe, sections);
 		acc = a->sections_sum;
-		if (a->age != 0) {
+		if (a->age != 0 || a->stale_ttl != 0) {
 			for (unsigned i = 0; i < a->n_ttl; i++) {
 				const uint16_t off = a->ttl_off[i];
 				/* Read the TTL from the entry, not from the copy
 				 * just written: a narrow load inside a wide store
 				 * in flight can miss store forwarding. */
 				const uint32_t ttl = hf_wire_get_u32(a->msg + off);
-				const uint32_t aged = ttl > a->age ? ttl - a->age : 0;
+				const uint32_t aged = a->stale_ttl ? a->stale_ttl
+							  : ttl > a->age ? ttl - a->age : 0;
 				hf_wire_put_u32(dns + off, aged);
 				acc = hf_csum_replace(acc, hf_csum_fast_u32_at(ttl, off),
 						      hf_csum_fast_u32_at(aged, off));

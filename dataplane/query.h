@@ -81,6 +81,7 @@ struct hf_answer {
 	bool has_sum;              /*!< sections_sum is known */
 	uint16_t sections_sum;     /*!< hf_csum_at() of msg[question_end..msg_len) at question_end */
 	uint32_t age;              /*!< seconds to take off every TTL */
+	uint32_t stale_ttl;        /*!< nonzero: serve-stale, every TTL becomes this (RFC 8767 §4) */
 };
 
 /*!

@@ -17,6 +17,7 @@
 #include "dataplane/pending.h"
 #include "dataplane/query.h"
 #include "dataplane/worker.h"
+#include "include/holdfast/build.h"
 #include "include/holdfast/msg.h"
 #include "include/holdfast/ring.h"
 #include "include/holdfast/shm.h"
@@ -29,9 +30,13 @@ _Static_assert(HF_STAT_Q_QTYPE - HF_STAT_Q_SHORT + 2 == HF_QREASON_COUNT,
 _Static_assert(HF_STAT_NET_ICMP_TYPE - HF_STAT_NET_SHORT + 2 == HF_NET_R_COUNT,
 	       "net reason counters follow enum hf_net_reason");
 
+/* Room for a stale answer's EDNS options: the entry's, EDE 3/19, the failed refresh's. */
+#define HF_STALE_EDE_MAX 1024
+
 struct hf_worker {
 	struct hf_worker_config cfg;
 	struct hf_pending *pending;
+	struct hf_pending *refresh;   /* serve-stale refreshes: clients wait client_timeout at most */
 	struct hf_ring *miss_ring;
 	struct hf_ring *fill_ring;
 	struct hf_shm_stats *stats;
@@ -44,6 +49,7 @@ struct hf_worker {
 	struct rte_mbuf *exc[HF_WORKER_BURST];
 	void **cookies;         /* max_waiters_per_q, for taking waiters out */
 	char timeout_text[64];  /* formatted once: no printf per packet */
+	uint8_t stale_ede[HF_STALE_EDE_MAX];
 	uint64_t counter[HF_STAT_COUNT];
 } __rte_cache_aligned;
 
@@ -76,6 +82,16 @@ struct hf_worker *hf_worker_create(const struct hf_worker_config *cfg)
 		return NULL;
 	w->cfg = *cfg;
 	w->pending = hf_pending_create(&cfg->pending);
+	if (cfg->stale.enabled) {
+		struct hf_pending_config rc = cfg->pending;
+		rc.timeout_ns = cfg->stale.client_timeout_ns;
+		rc.tagged = true;
+		w->refresh = hf_pending_create(&rc);
+		if (!w->refresh) {
+			hf_worker_destroy(w);
+			return NULL;
+		}
+	}
 	w->cookies = calloc(cfg->pending.max_waiters_per_q, sizeof(*w->cookies));
 	w->miss_ring = hf_shm_miss_ring(cfg->shm, cfg->index);
 	w->fill_ring = hf_shm_fill_ring(cfg->shm, cfg->index);
@@ -95,7 +111,8 @@ static void hf_free_cookie_cb(void *ctx, const struct hf_pending_key *k, uint32_
 {
 	struct hf_worker *w = ctx;
 	(void)k;
-	unsigned n = hf_pending_take(w->pending, req_id, w->cookies);
+	struct hf_pending *p = (req_id & HF_PENDING_ID_TAG) ? w->refresh : w->pending;
+	unsigned n = hf_pending_take(p, req_id, w->cookies);
 	for (unsigned i = 0; i < n; i++)
 		rte_pktmbuf_free(w->cookies[i]);
 }
@@ -106,7 +123,10 @@ void hf_worker_destroy(struct hf_worker *w)
 		return;
 	if (w->pending && w->cookies)
 		hf_pending_foreach(w->pending, hf_free_cookie_cb, w);
+	if (w->refresh && w->cookies)
+		hf_pending_foreach(w->refresh, hf_free_cookie_cb, w);
 	hf_pending_destroy(w->pending);
+	hf_pending_destroy(w->refresh);
 	free(w->cookies);
 	rte_free(w);
 }
@@ -195,6 +215,47 @@ static void hf_answer_from_fill(struct hf_answer *a, const struct hf_fill_view *
 }
 
 /*
+ * A stale answer (RFC 8767 §4): the entry's records with the stale TTL, and
+ * its EDNS options followed by EDE 3 (19 for NXDOMAIN) and the options of
+ * the refresh that failed, if any (its EDE says why: 6 for a bogus zone).
+ */
+static void hf_answer_stale(struct hf_worker *w, struct hf_answer *a, const struct hf_cache_entry *e,
+			    uint32_t now, const uint8_t *extra, uint16_t extra_len)
+{
+	uint16_t len = 0;
+	hf_answer_from_entry(a, e, now);
+	if (a->ede_len <= sizeof(w->stale_ede)) {
+		memcpy(w->stale_ede, a->ede, a->ede_len);
+		len = a->ede_len;
+	}
+	int n = hf_ede_render(w->stale_ede + len, sizeof(w->stale_ede) - len,
+			      e->rcode == HF_RCODE_NXDOMAIN ? HF_EDE_STALE_NXDOMAIN : HF_EDE_STALE_ANSWER,
+			      NULL);
+	if (n > 0)
+		len = (uint16_t)(len + n);
+	if (extra_len <= sizeof(w->stale_ede) - len) {
+		memcpy(w->stale_ede + len, extra, extra_len);
+		len = (uint16_t)(len + extra_len);
+	}
+	a->ede = w->stale_ede;
+	a->ede_len = len;
+	a->stale_ttl = w->cfg.stale.ttl;
+	w->counter[HF_STAT_STALE_ANSWERS]++;
+}
+
+/* The cache entry for a question, or NULL. Valid until this turn's quiescent state. */
+static const struct hf_cache_entry *hf_lookup_key(struct hf_worker *w, const uint8_t *qname,
+						  uint8_t qname_len, uint16_t qtype, uint16_t qclass,
+						  uint8_t variant)
+{
+	struct hf_cache_key k = {
+		.name = qname, .qtype = qtype, .qclass = qclass, .name_len = qname_len,
+		.variant = variant,
+	};
+	return hf_cache_lookup(w->cfg.cache, &k, hf_cache_hash(w->cfg.cache, &k));
+}
+
+/*
  * Answers a client that waited for a fill (a == NULL: SERVFAIL with the
  * given EDE). Its query is read again from the mbuf it arrived in.
  */
@@ -235,6 +296,7 @@ static int hf_send_miss(struct hf_worker *w, const struct hf_pending_key *k, uin
 	struct hf_msg_miss miss = {
 		.req_id = req_id, .qtype = k->qtype, .qclass = k->qclass,
 		.variant = k->variant, .qname_len = k->qname_len,
+		.flags = (req_id & HF_PENDING_ID_TAG) ? HF_MISS_REFRESH : 0,
 	};
 	memcpy(miss.qname, k->qname, k->qname_len);
 	int ret = hf_ring_enqueue(w->miss_ring, HF_MSG_MISS, &miss, HF_MSG_MISS_LEN(k->qname_len));
@@ -281,6 +343,49 @@ static void hf_miss(struct hf_worker *w, struct hf_lookup *lk, const struct hf_w
 	}
 }
 
+/*
+ * An expired entry still in its stale window (RFC 8767). Answered stale at
+ * once when no control plane runs or a refresh failed less than
+ * failure-recheck ago; otherwise the client waits on the refresh table
+ * (client-timeout at most) while the control plane resolves the question.
+ */
+static void hf_stale_hit(struct hf_worker *w, struct hf_lookup *lk, const struct hf_cache_entry *e,
+			 const struct hf_worker_clock *now)
+{
+	struct hf_answer a;
+	uint32_t sum;
+	uint32_t recheck = atomic_load_explicit(&e->recheck_until, memory_order_relaxed);
+
+	if (w->control_alive && now->real_s >= recheck) {
+		const struct hf_pending_key pk = {
+			.qname = lk->q.qname, .qname_len = lk->q.qname_len, .variant = lk->q.variant,
+			.qtype = lk->q.qtype, .qclass = lk->q.qclass,
+		};
+		uint32_t req_id = 0;
+		switch (hf_pending_add(w->refresh, &pk, lk->hash, lk->m, now->mono_ns, &req_id)) {
+		case HF_PENDING_NEW:
+			w->counter[HF_STAT_STALE_REFRESHES]++;
+			if (hf_send_miss(w, &pk, req_id) == 0)
+				return;
+			/* Nobody will refresh it: stale now (the mbuf comes back to us). */
+			hf_pending_take(w->refresh, req_id, w->cookies);
+			break;
+		case HF_PENDING_JOINED:
+			w->counter[HF_STAT_COALESCED]++;
+			return;
+		default:
+			break;  /* no room to wait: stale now */
+		}
+	}
+	hf_answer_stale(w, &a, e, now->real_s, NULL, 0);
+	int len = hf_query_answer(lk->dns, lk->room, &lk->q, &a, &sum);
+	if (hf_unlikely(len < 0)) {
+		hf_servfail_lookup(w, lk, HF_STAT_SERVFAIL_BUSY, HF_EDE_OTHER, "stale answer did not fit");
+		return;
+	}
+	hf_send_dns_sum(w, lk->m, lk->meta, len, sum);
+}
+
 static void hf_lookup_burst(struct hf_worker *w, struct hf_lookup *lk, unsigned n,
 			    const struct hf_worker_clock *now)
 {
@@ -319,6 +424,10 @@ static void hf_lookup_burst(struct hf_worker *w, struct hf_lookup *lk, unsigned 
 				hf_send_dns_sum(w, lk[i].m, lk[i].meta, len, sum);
 				continue;
 			}
+		}
+		if (e && w->refresh && now->real_s < e->stale_until) {
+			hf_stale_hit(w, &lk[i], e, now);
+			continue;
 		}
 		hf_miss(w, &lk[i], now);
 	}
@@ -400,6 +509,34 @@ static void hf_rx_burst(struct hf_worker *w, struct rte_mbuf **pkts, uint16_t nb
 	hf_lookup_burst(w, lk, n_lk, now);
 }
 
+/*
+ * The refresh of a stale entry failed (RFC 8767 §4): keep the entry, start
+ * its failure-recheck timer (shared by every worker: it lives in the
+ * entry), and give the waiting clients the stale answer with the failure's
+ * EDE after EDE 3 (the .de case: EDE 6 says the zone turned bogus).
+ */
+static void hf_refresh_failed(struct hf_worker *w, const struct hf_fill_view *v,
+			      const struct hf_worker_clock *now)
+{
+	struct hf_answer a;
+	w->counter[HF_STAT_STALE_FAILED]++;
+	const struct hf_cache_entry *e = hf_lookup_key(w, v->qname, v->qname_len, v->qtype, v->qclass,
+						       v->hdr->variant);
+	if (e)
+		atomic_store_explicit(&e->recheck_until, now->real_s + w->cfg.stale.failure_recheck,
+				      memory_order_relaxed);
+	unsigned n = hf_pending_take(w->refresh, v->hdr->req_id, w->cookies);
+	const bool stale = e && now->real_s < e->stale_until;
+	if (stale)
+		hf_answer_stale(w, &a, e, now->real_s, v->ede, v->hdr->ede_len);
+	else
+		hf_answer_from_fill(&a, v);
+	for (unsigned i = 0; i < n; i++)
+		hf_answer_waiter(w, w->cookies[i], &a, HF_EDE_OTHER, "answer did not fit");
+	if (stale && n > 1)
+		w->counter[HF_STAT_STALE_ANSWERS] += n - 1;
+}
+
 static void hf_fill_one(struct hf_worker *w, const struct hf_ring_msg *msg,
 			const struct hf_worker_clock *now)
 {
@@ -412,10 +549,16 @@ static void hf_fill_one(struct hf_worker *w, const struct hf_ring_msg *msg,
 		w->counter[HF_STAT_BAD_MESSAGES]++;
 		return;
 	}
+	const bool refresh = (v.hdr->req_id & HF_PENDING_ID_TAG) && w->refresh;
+	if (refresh && v.hdr->rcode == HF_RCODE_SERVFAIL) {
+		hf_refresh_failed(w, &v, now);
+		return;
+	}
 	int inserted = hf_cache_insert(w->cfg.cache, &v, now->real_s);
 	if (inserted < 0)
 		w->counter[HF_STAT_CACHE_INSERT_FAIL]++;
-	unsigned n = v.hdr->req_id ? hf_pending_take(w->pending, v.hdr->req_id, w->cookies) : 0;
+	unsigned n = v.hdr->req_id ? hf_pending_take(refresh ? w->refresh : w->pending, v.hdr->req_id,
+						     w->cookies) : 0;
 	if (n == 0) {
 		if (v.hdr->req_id)
 			w->counter[HF_STAT_FILLS_UNCLAIMED]++;
@@ -499,6 +642,21 @@ unsigned hf_worker_poll(struct hf_worker *w, const struct hf_worker_clock *now)
 
 	hf_drain_fills(w, now);
 	unsigned expired;
+	struct hf_pending_expired key;
+	while (w->refresh &&
+	       (expired = hf_pending_expire_key(w->refresh, now->mono_ns, w->cookies, &key)) > 0) {
+		/* The refresh is slower than the client-response timer: stale meanwhile. */
+		struct hf_answer a;
+		const struct hf_cache_entry *e = hf_lookup_key(w, key.qname, key.qname_len, key.qtype,
+							       key.qclass, key.variant);
+		bool stale = e && now->real_s < e->stale_until;
+		if (stale) {
+			hf_answer_stale(w, &a, e, now->real_s, NULL, 0);
+			w->counter[HF_STAT_STALE_ANSWERS] += expired - 1;
+		}
+		for (unsigned i = 0; i < expired; i++)
+			hf_answer_waiter(w, w->cookies[i], stale ? &a : NULL, HF_EDE_OTHER, w->timeout_text);
+	}
 	while ((expired = hf_pending_expire(w->pending, now->mono_ns, w->cookies)) > 0) {
 		for (unsigned i = 0; i < expired; i++)
 			hf_answer_waiter(w, w->cookies[i], NULL, HF_EDE_OTHER, w->timeout_text);

@@ -40,6 +40,16 @@ struct hf_worker;
 
 #define HF_WORKER_BURST 32
 
+/*! Serve-stale (RFC 8767): what an expired entry still in its stale window is good for. */
+struct hf_stale_config {
+	bool enabled;
+	uint32_t ttl;                 /*!< TTL of stale records, seconds (30) */
+	uint32_t failure_recheck;     /*!< after a failed refresh, answer stale this long, seconds (30) */
+	uint64_t client_timeout_ns;   /*!< a refresh slower than this: answer stale meanwhile (1.8 s) */
+};
+
+struct hf_ovr_dp;
+
 struct hf_worker_config {
 	unsigned index;               /*!< worker number: its rings and stats */
 	uint16_t port_id;
@@ -51,6 +61,8 @@ struct hf_worker_config {
 	struct hf_cache *cache;
 	struct hf_shm *shm;           /*!< for the rings, stats and control liveness */
 	struct hf_pending_config pending;
+	struct hf_stale_config stale;
+	struct hf_ovr_dp *ovr;        /*!< override rule sets, or NULL (none) */
 };
 
 /*! Time as the worker sees it during one loop turn. */

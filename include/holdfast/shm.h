@@ -341,6 +341,8 @@ enum hf_shm_stat {
 	HF_STAT_NET_L4_PROTO,
 	HF_STAT_NET_UDP_PORT,
 	HF_STAT_NET_ICMP_TYPE,
+	HF_STAT_STALE_REFRESHES,  /*!< refreshes of an expired entry sent to the control plane */
+	HF_STAT_STALE_FAILED,     /*!< ... that failed (failure-recheck timer started) */
 	HF_STAT_COUNT,            /*!< number of defined counters */
 };
 

@@ -112,6 +112,8 @@ static const char *const hf_shm_stat_names[] = {
 	[HF_STAT_NET_L4_PROTO]   = "net_l4_proto",
 	[HF_STAT_NET_UDP_PORT]   = "net_udp_port",
 	[HF_STAT_NET_ICMP_TYPE]  = "net_icmp_type",
+	[HF_STAT_STALE_REFRESHES] = "stale_refreshes",
+	[HF_STAT_STALE_FAILED]   = "stale_refresh_failures",
 };
 
 _Static_assert(HF_ARRAY_SIZE(hf_shm_stat_names) == HF_STAT_COUNT, "every counter needs a name");

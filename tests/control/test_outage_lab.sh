@@ -96,10 +96,12 @@ wait_for() {  # wait_for FILE PATTERN: up to 5 s
 	done
 	return 1
 }
-start_cp() {
-	"$cp_bin" -c "$work/holdfast.yaml" -v info >>"$work/cp.log" 2>&1 &
+cp_starts=0
+start_cp() {  # each start logs to its own file, so waiting sees this start's lines
+	cp_starts=$((cp_starts + 1))
+	"$cp_bin" -c "$work/holdfast.yaml" -v info >"$work/cp.$cp_starts.log" 2>&1 &
 	cp_pid=$!
-	wait_for "$work/cp.log" 'attached to /holdfast'
+	wait_for "$work/cp.$cp_starts.log" 'attached to /holdfast'
 }
 q() { ip netns exec "$ns" dig +tries=1 +time=4 +dnssec @"$HF_SERVICE4" "$@" 2>&1; }
 ctl() { "$ctl_bin" -s "$work/ctl.sock" "$@"; }
