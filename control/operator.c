@@ -24,6 +24,7 @@ struct hf_operator {
 	struct hf_link *link;
 	uv_timer_t retry;          /* purges waiting for the ops ring */
 	uv_timer_t recheck;        /* NTA'd zones tested */
+	uv_timer_t hits;           /* override hit counts collected from the dataplane */
 	unsigned open_handles;
 	unsigned n_waiting;
 	struct purge waiting[HF_OPERATOR_PURGE_BACKLOG];
@@ -205,6 +206,13 @@ static void on_probe(void *ctx, const struct hf_rendered *ans)
 	free(p);
 }
 
+static void on_hits(uv_timer_t *t)
+{
+	struct hf_operator *op = t->data;
+	if (op->ctl)
+		hf_ovr_sync_collect(op->ovr, hf_ctl_server_overrides(op->ctl));
+}
+
 static void on_recheck(uv_timer_t *t)
 {
 	struct hf_operator *op = t->data;
@@ -239,8 +247,9 @@ struct hf_operator *hf_operator_create(uv_loop_t *loop, const struct hf_operator
 	op->cfg = *cfg;
 	uv_timer_init(loop, &op->retry);
 	uv_timer_init(loop, &op->recheck);
-	op->retry.data = op->recheck.data = op;
-	op->open_handles = 2;
+	uv_timer_init(loop, &op->hits);
+	op->retry.data = op->recheck.data = op->hits.data = op;
+	op->open_handles = 3;
 	op->ovr = hf_ovr_sync_create(loop);
 	if (op->ovr == NULL) {
 		hf_operator_close(op);
@@ -274,6 +283,7 @@ void hf_operator_start(struct hf_operator *op, struct hf_ctl_server *ctl, struct
 	hf_resolver_set_nta_lookup(op->cfg.resolver, nta_lookup, op);
 	/* The rules loaded from the state directory: compiled now, published on attach. */
 	hook_overrides_changed(op, hf_ctl_server_overrides(ctl));
+	uv_timer_start(&op->hits, on_hits, HF_OPERATOR_HITS_MS, HF_OPERATOR_HITS_MS);
 	if (op->cfg.nta_recheck_ms > 0)
 		uv_timer_start(&op->recheck, on_recheck, op->cfg.nta_recheck_ms, op->cfg.nta_recheck_ms);
 }
@@ -294,5 +304,6 @@ void hf_operator_close(struct hf_operator *op)
 	hf_ovr_sync_close(op->ovr);
 	op->ovr = NULL;
 	uv_close((uv_handle_t *)&op->retry, on_closed);
+	uv_close((uv_handle_t *)&op->hits, on_closed);
 	uv_close((uv_handle_t *)&op->recheck, on_closed);
 }

@@ -32,6 +32,7 @@
 
 #define HF_OPERATOR_PURGE_BACKLOG 1024  /*!< purges waiting for room on the ops ring */
 #define HF_OPERATOR_RETRY_MS      10    /*!< how soon a waiting purge is retried */
+#define HF_OPERATOR_HITS_MS       1000  /*!< how often override hit counts are collected */
 
 struct hf_operator;
 

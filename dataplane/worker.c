@@ -16,11 +16,13 @@
 #include "dataplane/net/packet.h"
 #include "dataplane/pending.h"
 #include "dataplane/query.h"
+#include "dataplane/override.h"
 #include "dataplane/worker.h"
 #include "include/holdfast/build.h"
 #include "include/holdfast/msg.h"
 #include "include/holdfast/ring.h"
 #include "include/holdfast/shm.h"
+#include "include/holdfast/wire_ctx.h"
 
 #define HF_WORKER_TX_MAX 64
 #define HF_HOUSEKEEPING_NS UINT64_C(1000000)  /* liveness, restarts, stats: every 1 ms */
@@ -50,6 +52,7 @@ struct hf_worker {
 	void **cookies;         /* max_waiters_per_q, for taking waiters out */
 	char timeout_text[64];  /* formatted once: no printf per packet */
 	uint8_t stale_ede[HF_STALE_EDE_MAX];
+	uint8_t ovr_msg[HF_QUERY_EDNS_MAX];   /* an override's answer, built per match */
 	uint64_t counter[HF_STAT_COUNT];
 } __rte_cache_aligned;
 
@@ -344,6 +347,64 @@ static void hf_miss(struct hf_worker *w, struct hf_lookup *lk, const struct hf_w
 }
 
 /*
+ * An override rule matched (before the cache: operators' rules win over
+ * cached answers). Returns true when the query is dealt with; "insecure"
+ * rules are the control plane's business and go on to the cache.
+ */
+static bool hf_override(struct hf_worker *w, const struct hf_ovr_set *set, struct hf_lookup *lk)
+{
+	char text[HF_OVR_TEXT_MAX];
+	size_t len = hf_ovr_name_text(lk->q.qname, text);
+	const struct hf_ovr_rule *r = hf_ovr_match(set, hf_ovr_scratch(set, w->cfg.index), text, len,
+						   lk->q.qtype);
+	if (r == NULL || r->action == HF_OVR_INSECURE)
+		return false;
+	hf_ovr_count_hit(set, w->cfg.index, r);
+	w->counter[HF_STAT_OVERRIDE_HITS]++;
+	char reason[HF_OVR_REASON_MAX + 1];
+	memcpy(reason, r->reason, r->reason_len);
+	reason[r->reason_len] = '\0';
+	int ede = r->ede == HF_OVR_NO_EDE ? -1 : r->ede;
+	uint16_t rcode;
+	switch (r->action) {
+	case HF_OVR_DROP:
+		rte_pktmbuf_free(lk->m);
+		return true;
+	case HF_OVR_NXDOMAIN: rcode = HF_RCODE_NXDOMAIN; break;
+	case HF_OVR_NODATA: rcode = HF_RCODE_NOERROR; break;
+	case HF_OVR_REFUSE: rcode = HF_RCODE_REFUSED; break;
+	case HF_OVR_ANSWER: {
+		/* Header and question as asked, the rule's records behind them. */
+		uint8_t *msg = w->ovr_msg;
+		uint16_t qe = lk->q.question_end, an = 0;
+		memcpy(msg, lk->dns, qe);
+		int n = hf_ovr_render_answers(hf_ovr_answers(set), r, lk->q.qtype, msg + qe,
+					      sizeof(w->ovr_msg) - qe, &an);
+		hf_wire_put_u16(msg + 2, n < 0 ? HF_FLAG_TC : 0);
+		hf_wire_put_u16(msg + 6, an);
+		hf_wire_put_u16(msg + 8, 0);
+		hf_wire_put_u16(msg + 10, 0);
+		struct hf_answer a = {
+			.msg = msg, .msg_len = (uint16_t)(qe + (n > 0 ? n : 0)), .question_end = qe,
+			.rcode = HF_RCODE_NOERROR,
+		};
+		int out = hf_query_answer(lk->dns, lk->room, &lk->q, &a, NULL);
+		if (out < 0)
+			out = hf_query_error(lk->dns, lk->room, &lk->q, HF_RCODE_SERVFAIL, HF_EDE_OTHER,
+					     "override answer did not fit");
+		hf_send_dns(w, lk->m, lk->meta, out);
+		return true;
+	}
+	case HF_OVR_SERVFAIL:
+	default:
+		rcode = HF_RCODE_SERVFAIL;
+		break;
+	}
+	hf_send_dns(w, lk->m, lk->meta, hf_query_error(lk->dns, lk->room, &lk->q, rcode, ede, reason));
+	return true;
+}
+
+/*
  * An expired entry still in its stale window (RFC 8767). Answered stale at
  * once when no control plane runs or a refresh failed less than
  * failure-recheck ago; otherwise the client waits on the refresh table
@@ -390,6 +451,16 @@ static void hf_lookup_burst(struct hf_worker *w, struct hf_lookup *lk, unsigned 
 			    const struct hf_worker_clock *now)
 {
 	struct hf_answer a;
+
+	/* Override rules first. The set stays valid until this turn's quiescent state. */
+	const struct hf_ovr_set *set = w->cfg.ovr ? hf_ovr_current(w->cfg.ovr) : NULL;
+	if (hf_unlikely(set && hf_ovr_active(set))) {
+		unsigned kept = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (!hf_override(w, set, &lk[i]))
+				lk[kept++] = lk[i];
+		n = kept;
+	}
 
 	/* Three passes over the burst, so that memory latency overlaps instead
 	 * of queueing behind each step: hash every question; probe, and

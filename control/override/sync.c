@@ -8,6 +8,7 @@
 
 #include "control/log.h"
 #include "control/override/sync.h"
+#include "include/holdfast/shm.h"
 
 struct hf_ovr_sync {
 	uv_timer_t retry;
@@ -15,6 +16,10 @@ struct hf_ovr_sync {
 	struct hf_ovr_image *current;   /* the newest set, kept for a re-attach */
 	bool waiting;                   /* current not yet published into shm */
 	uint64_t generation;
+	/* Rule ids by index, and the hits already credited to the store, per generation. */
+	uint32_t *ids, *pending_ids;
+	uint64_t *credited;
+	unsigned n_ids, n_pending_ids;
 };
 
 /* The store's enums run in the compiler's order, one lower (the compiler keeps 0 unused). */
@@ -76,6 +81,12 @@ static void try_publish(struct hf_ovr_sync *s)
 		return;
 	}
 	s->generation = gen;
+	free(s->ids);
+	free(s->credited);
+	s->ids = s->pending_ids;
+	s->n_ids = s->n_pending_ids;
+	s->pending_ids = NULL;
+	s->credited = calloc(s->n_ids + 1, sizeof(*s->credited));
 	hf_log_info(SYSTEM, "override rules: generation %llu published (%u rules)",
 		    (unsigned long long)gen, s->current->n_rules);
 }
@@ -107,6 +118,12 @@ int hf_ovr_sync_update(struct hf_ovr_sync *s, const struct hf_override_store *ru
 	rc = hf_ovr_compile(in, n, &img, err, err_size);
 	if (rc < 0)
 		goto out;
+	/* The rules' index order in the set is the store's order: remember the ids. */
+	free(s->pending_ids);
+	s->pending_ids = calloc(n + 1, sizeof(*s->pending_ids));
+	for (unsigned i = 0; s->pending_ids && i < n; i++)
+		s->pending_ids[i] = hf_override_at(rules, i)->id;
+	s->n_pending_ids = s->pending_ids ? n : 0;
 	hf_ovr_image_free(s->current);
 	s->current = img;
 	s->waiting = true;
@@ -125,6 +142,23 @@ void hf_ovr_sync_attach(struct hf_ovr_sync *s, struct hf_shm *shm)
 	if (s->current) {
 		s->waiting = true;
 		try_publish(s);
+	}
+}
+
+void hf_ovr_sync_collect(struct hf_ovr_sync *s, struct hf_override_store *rules)
+{
+	if (s->shm == NULL || s->ids == NULL || s->credited == NULL)
+		return;
+	struct hf_shm_override_hits *h = hf_shm_override_hits(s->shm);
+	if (h == NULL || atomic_load_explicit(&h->generation, memory_order_acquire) != s->generation)
+		return;
+	uint64_t n = atomic_load_explicit(&h->n_rules, memory_order_relaxed);
+	for (unsigned i = 0; i < s->n_ids && i < n; i++) {
+		uint64_t hits = atomic_load_explicit(&h->hits[i], memory_order_relaxed);
+		if (hits > s->credited[i]) {
+			(void)hf_override_hit(rules, s->ids[i], hits - s->credited[i]);
+			s->credited[i] = hits;
+		}
 	}
 }
 
@@ -150,6 +184,9 @@ static void on_closed(uv_handle_t *h)
 {
 	struct hf_ovr_sync *s = h->data;
 	hf_ovr_image_free(s->current);
+	free(s->ids);
+	free(s->pending_ids);
+	free(s->credited);
 	free(s);
 }
 

@@ -41,6 +41,12 @@ void hf_ovr_sync_attach(struct hf_ovr_sync *s, struct hf_shm *shm);
 /*! \brief One rule converted and compiled alone (the CLI's check: Hyperscan's own message). */
 int hf_ovr_sync_validate(const struct hf_override_rule *rule, char *err, size_t err_size);
 
+/*!
+ * \brief Credit the rules in the store with the hits the dataplane counted
+ *        since the last call (its hit block, for the generation published).
+ */
+void hf_ovr_sync_collect(struct hf_ovr_sync *s, struct hf_override_store *rules);
+
 /*! \brief The generation last published (0: none). */
 uint64_t hf_ovr_sync_generation(const struct hf_ovr_sync *s);
 

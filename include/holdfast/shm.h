@@ -342,6 +342,7 @@ enum hf_shm_stat {
 	HF_STAT_NET_UDP_PORT,
 	HF_STAT_NET_ICMP_TYPE,
 	HF_STAT_STALE_REFRESHES,  /*!< refreshes of an expired entry sent to the control plane */
+	HF_STAT_OVERRIDE_HITS,    /*!< queries an override rule answered (or dropped) */
 	HF_STAT_STALE_FAILED,     /*!< ... that failed (failure-recheck timer started) */
 	HF_STAT_COUNT,            /*!< number of defined counters */
 };

@@ -113,6 +113,7 @@ static const char *const hf_shm_stat_names[] = {
 	[HF_STAT_NET_UDP_PORT]   = "net_udp_port",
 	[HF_STAT_NET_ICMP_TYPE]  = "net_icmp_type",
 	[HF_STAT_STALE_REFRESHES] = "stale_refreshes",
+	[HF_STAT_OVERRIDE_HITS]  = "override_hits",
 	[HF_STAT_STALE_FAILED]   = "stale_refresh_failures",
 };
 

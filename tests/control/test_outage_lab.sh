@@ -184,6 +184,51 @@ out=$(q nic.de CAA)
 check "... and once expired, de. is bogus again (EDE 6)" has 'EDE: 6'
 "$LAB" restore >/dev/null 2>&1
 
+# --- override rules (Hyperscan for regexes), applied by the dataplane before its cache -----
+# until N CMD...: retry a check for up to N tenths of a second (a rule set is published
+# to the dataplane right after the command returns, and applied within milliseconds).
+until_ok() {
+	local n=$1; shift
+	for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+	"$@"
+}
+q_has() { out=$(q "$1" "$2"); grep -Eq -- "$3" <<<"$out"; }
+q_hasnt() { out=$(q "$1" "$2"); ! grep -Eq -- "$3" <<<"$out"; }
+out=$(ctl override add ads.a.test. nxdomain --reason "ads policy" 2>&1)
+check "override add (exact, nxdomain)" has 'rule [0-9]+'
+check "... ads.a.test answers NXDOMAIN" until_ok 20 q_has ads.a.test A 'status: NXDOMAIN'
+out=$(q ads.a.test A)
+check "... with EDE 15 (Blocked) and the rule's reason" has 'EDE: 15 \(Blocked\): \(ads policy\)'
+out=$(ctl override add '*.blocked.test.' refuse --ede 17 2>&1)
+check "override add (subtree, refuse, EDE 17)" has 'rule [0-9]+'
+check "... x.y.blocked.test REFUSED" until_ok 20 q_has x.y.blocked.test A 'status: REFUSED'
+out=$(q x.y.blocked.test A)
+check "... with EDE 17 (Filtered)" has 'EDE: 17'
+out=$(ctl override add '/^tracker[0-9]+\.a\.test\.$/' servfail --reason trackers 2>&1)
+check "override add (regex, servfail)" has 'rule [0-9]+'
+check "... tracker42.a.test SERVFAIL" until_ok 20 q_has tracker42.a.test A 'status: SERVFAIL'
+out=$(q trackerx.a.test A)
+check "... the regex does not match trackerx.a.test" hasnt 'status: SERVFAIL'
+out=$(ctl override add portal.a.test. answer "A 192.0.2.99" "AAAA 2001:db8::99" 2>&1)
+check "override add (answer with records)" has 'rule [0-9]+'
+check "... portal.a.test A 192.0.2.99" until_ok 20 q_has portal.a.test A 'IN[[:space:]]+A[[:space:]]+192\.0\.2\.99'
+out=$(q portal.a.test AAAA)
+check "... and AAAA 2001:db8::99" has 'IN[[:space:]]+AAAA[[:space:]]+2001:db8::99'
+out=$(ctl override add nodata.a.test. nodata 2>&1)
+check "... nodata.a.test: no records" until_ok 20 q_has nodata.a.test A 'ANSWER: 0,'
+check "... NOERROR" has 'status: NOERROR'
+out=$(ctl override add quiet.a.test. drop 2>&1)
+check "... quiet.a.test dropped (no answer)" until_ok 20 q_has quiet.a.test A 'timed out|no servers could be reached'
+out=$(ctl override add '/foo(/' nxdomain 2>&1); rc=$?
+check "an invalid regex is refused: exit 1" test "$rc" = 1
+check "... with Hyperscan's message" has 'Missing close parenthesis'
+check "override list --json counts hits (collected every second)" \
+	until_ok 30 bash -c '"$0" -s "$1" override list --json | grep -Eq "\"hits\": *[1-9]"' "$ctl_bin" "$work/ctl.sock"
+id=$(ctl override list --json | grep -oE '"id": *[0-9]+' | head -1 | grep -oE '[0-9]+')
+out=$(ctl override remove "$id" 2>&1)
+check "override remove" has 'removed'
+check "... ads.a.test resolves normally again (no EDE 15)" until_ok 20 q_hasnt ads.a.test A 'EDE: 15'
+
 check "audit log records the changes" grep -q '"nta.add"' "$work/state/audit.log"
 
 echo "outage: $passed passed, $failed failed"
