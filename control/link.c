@@ -592,7 +592,13 @@ int hf_link_purge(struct hf_link *link, const uint8_t *name, bool subtree)
 	};
 	memcpy(m.name, name, (size_t)len);
 	hf_name_lower(m.name);
-	return hf_ring_enqueue(hf_shm_ops_ring(link->shm), HF_MSG_PURGE, &m, HF_MSG_PURGE_LEN(len));
+	/* The enqueue time travels behind the name (msg.h, HF_MSG_PURGE_TS_LEN). */
+	uint8_t buf[HF_MSG_PURGE_TS_LEN(HF_NAME_MAXLEN)];
+	uint64_t now = hf_shm_now_ns();
+	memcpy(buf, &m, HF_MSG_PURGE_LEN(len));
+	memcpy(buf + HF_MSG_PURGE_LEN(len), &now, sizeof(now));
+	return hf_ring_enqueue(hf_shm_ops_ring(link->shm), HF_MSG_PURGE, buf,
+			       (uint32_t)HF_MSG_PURGE_TS_LEN(len));
 }
 
 struct hf_link *hf_link_create(uv_loop_t *loop, const struct hf_link_config *cfg)

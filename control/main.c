@@ -172,6 +172,8 @@ static int hf_control_start(struct hf_control *cp, const char *config)
 	rcfg.allow_loopback_upstreams = cp->conf.control.allow_loopback_upstreams;
 	rcfg.dnssec = cp->conf.control.dnssec_validation;
 	rcfg.trust_anchors = cp->conf.control.trust_anchors;
+	rcfg.no_stale_on_bogus = (const uint8_t (*)[HF_NAME_MAXLEN])cp->conf.serve_stale.no_stale_on_bogus;
+	rcfg.n_no_stale_on_bogus = cp->conf.serve_stale.no_stale_on_bogus_count;
 	rcfg.own_addresses = cp->conf.dataplane.addresses;
 	rcfg.n_own_addresses = cp->conf.dataplane.addresses_count;
 	/* Give up a little before the dataplane does, so that the client gets

@@ -73,6 +73,9 @@ struct hf_resolver_config {
 	bool dnssec;                     /*!< validate (issue 5) */
 	const char *trust_anchors;       /*!< DS/DNSKEY file; NULL or "": the built-in root anchors */
 	unsigned verifier_threads;       /*!< signature-checking threads; 0: one per CPU */
+	/*! Zones where a bogus answer must reach clients (no serve-stale): HF_FILL_NOSTALE. */
+	const uint8_t (*no_stale_on_bogus)[HF_NAME_MAXLEN];
+	unsigned n_no_stale_on_bogus;
 };
 
 /*! Called once per resolution, on the loop's thread; ans is valid during the call only. */

@@ -174,6 +174,19 @@ struct hf_cache_entry {
 	uint8_t data[];
 };
 
+/*!
+ * \brief Start an entry's serve-stale failure-recheck timer (a refresh of it
+ *        failed): until then every worker answers it stale without asking.
+ *        One of the two fields that change after publication (a relaxed
+ *        atomic store; readers load it relaxed).
+ */
+static inline void hf_cache_entry_set_recheck(const struct hf_cache_entry *e, uint32_t until)
+{
+	/* Published entries are const to readers; this field is meant to change. */
+	struct hf_cache_entry *w = (struct hf_cache_entry *)(uintptr_t)e;
+	atomic_store_explicit(&w->recheck_until, until, memory_order_relaxed);
+}
+
 /*! \brief The TTL field offsets (n_ttl of them, offsets into hf_cache_entry_msg()). */
 static inline const uint16_t *hf_cache_entry_ttl_off(const struct hf_cache_entry *e)
 {

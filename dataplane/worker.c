@@ -594,8 +594,7 @@ static void hf_refresh_failed(struct hf_worker *w, const struct hf_fill_view *v,
 	const struct hf_cache_entry *e = hf_lookup_key(w, v->qname, v->qname_len, v->qtype, v->qclass,
 						       v->hdr->variant);
 	if (e)
-		atomic_store_explicit(&e->recheck_until, now->real_s + w->cfg.stale.failure_recheck,
-				      memory_order_relaxed);
+		hf_cache_entry_set_recheck(e, now->real_s + w->cfg.stale.failure_recheck);
 	unsigned n = hf_pending_take(w->refresh, v->hdr->req_id, w->cookies);
 	const bool stale = e && now->real_s < e->stale_until;
 	if (stale)
@@ -621,7 +620,7 @@ static void hf_fill_one(struct hf_worker *w, const struct hf_ring_msg *msg,
 		return;
 	}
 	const bool refresh = (v.hdr->req_id & HF_PENDING_ID_TAG) && w->refresh;
-	if (refresh && v.hdr->rcode == HF_RCODE_SERVFAIL) {
+	if (refresh && v.hdr->rcode == HF_RCODE_SERVFAIL && !(v.hdr->flags & HF_FILL_NOSTALE)) {
 		hf_refresh_failed(w, &v, now);
 		return;
 	}

@@ -89,6 +89,16 @@ struct hf_resolver *hf_resolver_create(uv_loop_t *loop, const struct hf_resolver
 		}
 	}
 	r->cfg.trust_anchors = NULL;
+	if (cfg->n_no_stale_on_bogus > 0) {
+		r->no_stale = calloc(cfg->n_no_stale_on_bogus, sizeof(*r->no_stale));
+		if (r->no_stale == NULL) {
+			snprintf(err, err_size, "out of memory");
+			goto err_free;
+		}
+		memcpy(r->no_stale, cfg->no_stale_on_bogus, cfg->n_no_stale_on_bogus * sizeof(*r->no_stale));
+		r->n_no_stale = cfg->n_no_stale_on_bogus;
+	}
+	r->cfg.no_stale_on_bogus = NULL;
 	return r;
 
 err_free:
@@ -159,7 +169,12 @@ void hf_req_complete(struct hf_req *q)
 			.n_proof = q->rcode == HF_RCODE_SERVFAIL ? 0 : q->n_proof,
 			.ad = q->sec == HF_SEC_SECURE && q->rcode != HF_RCODE_SERVFAIL,
 		};
-		if (hf_render(ans, &in) != 0) {
+		int rendered = hf_render(ans, &in);
+		/* serve-stale.no-stale-on-bogus: the operator wants this zone's bogus answers seen. */
+		for (unsigned i = 0; rendered == 0 && q->sec == HF_SEC_BOGUS && i < r->n_no_stale; i++)
+			if (hf_name_is_subdomain(q->orig_qname, r->no_stale[i]))
+				ans->flags |= HF_FILL_NOSTALE;
+		if (rendered != 0) {
 			struct hf_render_in bare = { .qname = q->orig_qname, .qtype = q->orig_qtype,
 						     .qclass = q->qclass, .rcode = HF_RCODE_SERVFAIL,
 						     .fail_ttl = HF_CACHE_FAIL_TTL };
@@ -286,6 +301,7 @@ void hf_resolver_destroy(struct hf_resolver *r)
 	hf_anchors_free(&r->anchors);
 	hf_cache_destroy(r->cache);
 	hf_infra_destroy(r->infra);
+	free(r->no_stale);
 	free(r->own);
 	free(r);
 }

@@ -160,6 +160,8 @@ struct hf_resolver {
 	struct hf_zkey *zkey_starting;  /*!< fetches to start on the next loop turn */
 	uv_timer_t *zkey_kick;          /*!< allocated: its close outlives the resolver */
 	hf_nta_lookup_fn nta_lookup;    /*!< hf_resolver_set_nta_lookup(), or NULL */
+	uint8_t (*no_stale)[HF_NAME_MAXLEN];  /*!< cfg.no_stale_on_bogus, copied */
+	unsigned n_no_stale;
 	void *nta_ctx;
 };
 

@@ -100,6 +100,8 @@ struct hf_conf_serve_stale {
 	uint64_t client_timeout_ms;   /*!< answer stale after this long without fresh data */
 	uint64_t failure_recheck_ms;  /*!< after a failed refresh, wait this long before retrying */
 	uint64_t stale_ttl_ms;        /*!< TTL put on stale answers */
+	uint32_t no_stale_on_bogus_count;
+	uint8_t no_stale_on_bogus[HF_CONF_NAMES_MAX][HF_NAME_MAXLEN]; /*!< wire form: bogus refreshes fail */
 };
 
 /*! \brief The whole configuration. Plain data: copy it, compare it, no free. */

@@ -67,6 +67,18 @@ struct hf_msg_purge {
 /*! Bytes of a purge message carrying a name of name_len octets. */
 #define HF_MSG_PURGE_LEN(name_len) (offsetof(struct hf_msg_purge, name) + (name_len))
 
+/*!
+ * Optional trailer of a purge: 8 more bytes right behind the name (so at an
+ * offset that depends on name_len: read and write them with memcpy), the
+ * control plane's CLOCK_MONOTONIC nanoseconds when it enqueued the purge.
+ * The dataplane uses it only to log and count how long the purge waited
+ * (docs/benchmarks.md, scripts/bench-nta). A purge without it
+ * (HF_MSG_PURGE_LEN bytes) is still accepted; a dataplane built before the
+ * trailer existed counts a purge carrying it as unknown, so both processes
+ * must come from a tree that has it (they are built and shipped together).
+ */
+#define HF_MSG_PURGE_TS_LEN(name_len) (HF_MSG_PURGE_LEN(name_len) + sizeof(uint64_t))
+
 /*! Variant bits: which answer of a question a client gets. */
 enum hf_variant {
 	HF_VARIANT_DO = 1 << 0,  /*!< client set DO: RRSIGs and proofs wanted */
@@ -95,6 +107,7 @@ struct hf_msg_miss {
 enum hf_fill_flag {
 	HF_FILL_AD      = 1 << 0,  /*!< validated secure: AD for clients that ask */
 	HF_FILL_NOCACHE = 1 << 1,  /*!< answer the waiters, do not cache */
+	HF_FILL_NOSTALE = 1 << 2,  /*!< a failure not to paper over with stale data (bogus, opted out) */
 };
 
 struct hf_msg_fill {

@@ -135,6 +135,9 @@ static const struct hf_conf_item hf_conf_serve_stale_items[] = {
 		       "wait after a failed refresh before trying again"),
 	HF_CONF_SCALAR(struct hf_conf_serve_stale, "stale-ttl", HF_CONF_T_DURATION, stale_ttl_ms,
 		       HF_MS_S, HF_MS_H, "30s", "TTL of stale answers"),
+	HF_CONF_LIST(struct hf_conf_serve_stale, "no-stale-on-bogus", HF_CONF_T_NAME, HF_CONF_F_UNIQUE,
+		     no_stale_on_bogus, 0, 0, "",
+		     "zones (and below) where a refresh that validates bogus is not papered over"),
 	HF_CONF_END,
 };
 

@@ -6,7 +6,7 @@
 #   key tag -> `holdfastctl nta add de.` -> every name under de. resolves without AD (EDE
 #   33) within a second -> restore the zone -> `holdfastctl nta remove de.` -> AD again.
 #
-# Plus: a stale NXDOMAIN (EDE 19), NTA expiry, NTAs surviving a control-plane restart,
+# Plus: a stale NXDOMAIN (EDE 19), a zone that opted out of stale-on-bogus, NTA expiry, NTAs surviving a control-plane restart,
 # holdfastctl's --json output and exit codes.
 #
 #   test_outage_lab.sh BUILD_DIR
@@ -87,6 +87,7 @@ serve-stale:
   client-timeout: 1800ms
   failure-recheck: 30s
   stale-ttl: 30s
+  no-stale-on-bogus: [c.de.]
 EOY
 
 wait_for() {  # wait_for FILE PATTERN: up to 5 s
@@ -129,6 +130,9 @@ check "after the TTL: nic.de is answered stale, same data" has 'IN[[:space:]]+A[
 check "... with EDE 3 (Stale Answer)" has 'EDE: 3'
 check "... and the EDE 6 of the refresh that failed" has 'EDE: 6'
 check "... with the stale TTL (30)" has 'nic\.de\.[[:space:]]+30[[:space:]]+IN[[:space:]]+A'
+out=$(q host.c.de A)
+check "host.c.de (serve-stale.no-stale-on-bogus: [c.de.]): SERVFAIL, not stale" has 'status: SERVFAIL'
+check "... with EDE 6, no EDE 3" bash -c 'grep -q "EDE: 6" <<<"$0" && ! grep -q "EDE: 3 " <<<"$0"' "$out"
 out=$(q nx.de A)
 check "nx.de: a stale NXDOMAIN, EDE 19" has 'status: NXDOMAIN'
 check "... EDE 19 (Stale NXDOMAIN Answer)" has 'EDE: 19'

@@ -15,6 +15,18 @@
  *   anything else: A 192.0.2.1 / AAAA 2001:db8::1 (NODATA for other types), TTL --ttl
  *
  *   hf-test-peer --instance NAME [--ttl SECONDS] [--seconds LIMIT]
+ *                [--overrides N [--override-hit NAME]]
+ *
+ * --overrides N: right after attaching, publish a synthetic override rule set
+ * of N patterns (control/override/compile.h) and wait until the dataplane has
+ * applied it (every worker uses it), then print
+ *   "hf-test-peer: overrides: N rules applied (generation G) in T ms"
+ * The set is a realistic mix that matches none of the benchmark's query names
+ * (www<i>.<zone>., scripts/lib/gen-dns-pcap.py): 90 % subtree rules under
+ * many parents in com./net./org./example./test., 9 % exact names, and up to
+ * 10 regular expressions (N < 100: 1); every rule is nxdomain with EDE 15.
+ * --override-hit NAME makes the first subtree rule NAME (e.g.
+ * "blocked.example.test."), so queries under it hit that rule.
  *
  * It exits on SIGTERM/SIGINT, or after --seconds, printing what it did.
  */
@@ -28,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control/override/compile.h"
 #include "include/holdfast/build.h"
 #include "include/holdfast/errcode.h"
 #include "include/holdfast/msg.h"
@@ -127,16 +140,87 @@ static uint64_t now_ns(void)
 	return hf_shm_now_ns();
 }
 
+/* Regular expressions of a blocklist; none matches www<i>.example.test. */
+static const char *const bench_regex[] = {
+	"^ads?[0-9]*\\.",
+	"(^|\\.)doubleclick\\.net\\.$",
+	"^[a-z0-9]{32}\\.",
+	"tracking[0-9]+\\.",
+	"(^|\\.)xn--[a-z0-9-]+\\.bad\\.$",
+	"^(.*\\.)?telemetry\\.",
+	"(^|\\.)metrics\\.[a-z]+\\.com\\.$",
+	"^[0-9]+-[0-9]+-[0-9]+-[0-9]+\\.",
+	"(^|\\.)malware[a-z]*\\.",
+	"\\.onion\\.example\\.$",
+};
+
+/* Compiles the synthetic set of n rules (see the top of the file). */
+static struct hf_ovr_image *bench_rules(unsigned n, const char *hit)
+{
+	static const char *const tld[] = { "com", "net", "org", "example", "test" };
+	unsigned n_regex = n == 0 ? 0 : n < 100 ? 1 : 10;
+	unsigned n_exact = n * 9 / 100;
+	if (n_exact == 0 && n >= 2)
+		n_exact = 1;
+	struct hf_ovr_rule_in *r = calloc(n ? n : 1, sizeof(*r));
+	char *names = calloc(n ? n : 1, 96);
+	if (!r || !names)
+		return NULL;
+	for (unsigned i = 0; i < n; i++) {
+		char *t = names + (size_t)i * 96;
+		r[i].id = i + 1;
+		r[i].action = HF_OVR_NXDOMAIN;
+		r[i].ede = HF_OVR_EDE_BLOCKED;
+		r[i].reason = "bench blocklist";
+		if (i < n_regex) {
+			r[i].kind = HF_OVR_REGEX;
+			r[i].pattern = bench_regex[i];
+			continue;
+		}
+		if (i < n_regex + n_exact) {
+			r[i].kind = HF_OVR_EXACT;
+			snprintf(t, 96, "host%u.site%u.%s.", i, i % 4099, tld[i % 5]);
+		} else if (i == n_regex + n_exact && hit) {
+			r[i].kind = HF_OVR_SUBTREE;
+			snprintf(t, 96, "%s", hit);
+		} else {
+			/* Subtrees under many parents: ~1/8 second-level names, the
+			 * rest one or two labels below one of 8191 parents. */
+			r[i].kind = HF_OVR_SUBTREE;
+			if (i % 8 == 0)
+				snprintf(t, 96, "blocked%u.%s.", i, tld[i % 5]);
+			else if (i % 2)
+				snprintf(t, 96, "ad%u.cdn%u.%s.", i, i % 8191, tld[i % 5]);
+			else
+				snprintf(t, 96, "x%u.trk.net%u.%s.", i, i % 8191, tld[(i / 2) % 5]);
+		}
+		r[i].pattern = t;
+	}
+	struct hf_ovr_image *img = NULL;
+	char err[512];
+	if (hf_ovr_compile(r, n, &img, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hf-test-peer: compiling %u rules: %s\n", n, err);
+		img = NULL;
+	}
+	free(r);
+	free(names);
+	return img;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "instance", required_argument, NULL, 'i' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "overrides", required_argument, NULL, 'o' },
+		{ "override-hit", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *instance = NULL;
 	unsigned seconds = 600;
+	long overrides = -1;
+	const char *hit = NULL;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "i:t:s:", opts, NULL)) != -1) {
@@ -144,8 +228,11 @@ int main(int argc, char **argv)
 		case 'i': instance = optarg; break;
 		case 't': default_ttl = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 's': seconds = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'o': overrides = strtol(optarg, NULL, 10); break;
+		case 'H': hit = optarg; break;
 		default:
-			fprintf(stderr, "usage: hf-test-peer --instance NAME [--ttl S] [--seconds S]\n");
+			fprintf(stderr, "usage: hf-test-peer --instance NAME [--ttl S] [--seconds S]"
+				" [--overrides N [--override-hit NAME]]\n");
 			return 2;
 		}
 	}
@@ -155,6 +242,20 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+
+	struct hf_ovr_image *img = NULL;
+	uint64_t t_compile = now_ns();
+	if (overrides >= 0) {
+		if (overrides > (long)HF_OVR_MAX_RULES) {
+			fprintf(stderr, "hf-test-peer: --overrides: at most %u\n", HF_OVR_MAX_RULES);
+			return 2;
+		}
+		img = bench_rules((unsigned)overrides, hit);
+		if (!img)
+			return 1;
+		fprintf(stderr, "hf-test-peer: overrides: %ld rules compiled in %.0f ms (%zu bytes, database %zu)\n",
+			overrides, (double)(now_ns() - t_compile) / 1e6, img->len, img->db_len);
+	}
 
 	struct hf_shm *shm = NULL;
 	char err[256];
@@ -173,12 +274,36 @@ int main(int argc, char **argv)
 	unsigned n_workers = hf_shm_header(shm)->n_workers;
 	uint64_t misses = 0, fills = 0, next_beat = 0;
 	static uint8_t fill[HF_SHM_FILL_SLOT_SIZE];
+	uint64_t ovr_gen = 0, t_publish = 0;
 	while (!atomic_load(&stop) && now_ns() < deadline) {
 		uint64_t t = now_ns();
 		if (t >= next_beat) {
 			if (hf_shm_heartbeat(shm, t) != 0 || hf_shm_check(shm) != 0)
 				break;
 			next_beat = t + HF_SHM_HEARTBEAT_NS;
+		}
+		if (img && ovr_gen == 0) {
+			int rc = hf_ovr_publish(shm, img, &ovr_gen);
+			if (rc == 0) {
+				t_publish = t;
+			} else if (rc != -EAGAIN) {
+				fprintf(stderr, "hf-test-peer: publishing overrides: %s\n", strerror(-rc));
+				break;
+			}
+		} else if (img) {
+			struct hf_ovr_status st;
+			hf_ovr_status_get(shm, &st);
+			if (st.error_generation == ovr_gen && st.error) {
+				fprintf(stderr, "hf-test-peer: the dataplane refused the overrides: %s\n",
+					strerror((int)-st.error));
+				break;
+			}
+			if (st.applied >= ovr_gen) {
+				fprintf(stderr, "hf-test-peer: overrides: %ld rules applied (generation %llu) in %.1f ms\n",
+					overrides, (unsigned long long)ovr_gen, (double)(t - t_publish) / 1e6);
+				hf_ovr_image_free(img);
+				img = NULL;
+			}
 		}
 		unsigned busy = 0;
 		for (unsigned w = 0; w < n_workers; w++) {

@@ -116,6 +116,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->serve_stale.client_timeout_ms, 1800);
 	assert_int_equal(c->serve_stale.failure_recheck_ms, 30 * MS_S);
 	assert_int_equal(c->serve_stale.stale_ttl_ms, 30 * MS_S);
+	assert_int_equal(c->serve_stale.no_stale_on_bogus_count, 0);
 }
 
 /* Absent sections, empty sections, empty files: all defaults. */
@@ -206,6 +207,8 @@ static void test_docs_example(void **state)
 	assert_int_equal(c->serve_stale.client_timeout_ms, 1800);
 	assert_int_equal(c->serve_stale.failure_recheck_ms, 30 * MS_S);
 	assert_int_equal(c->serve_stale.stale_ttl_ms, 30 * MS_S);
+	assert_int_equal(c->serve_stale.no_stale_on_bogus_count, 1);
+	assert_name(c->serve_stale.no_stale_on_bogus[0], "bank.example.");
 }
 
 /* Every key of the schema is documented in the example (as "  key:"). */
