@@ -126,8 +126,7 @@ static void hook_overrides_changed(void *ctx, const struct hf_override_store *ru
 {
 	struct hf_operator *op = ctx;
 	char err[512];
-	if (hf_ovr_sync_update(op->ovr, rules, op->link ? hf_link_shm(op->link) : NULL, err,
-			       sizeof(err)) < 0)
+	if (hf_ovr_sync_update(op->ovr, rules, err, sizeof(err)) < 0)
 		hf_log_error(SYSTEM, "override rules not applied: %s", err);
 	/* An "insecure" rule changes validation: answers cached before it must go. */
 	for (unsigned i = 0; i < hf_override_count(rules); i++) {
@@ -238,6 +237,12 @@ static void on_recheck(uv_timer_t *t)
 	}
 }
 
+static struct hf_shm *current_shm(void *ctx)
+{
+	struct hf_operator *op = ctx;
+	return op->link ? hf_link_shm(op->link) : NULL;
+}
+
 struct hf_operator *hf_operator_create(uv_loop_t *loop, const struct hf_operator_config *cfg)
 {
 	struct hf_operator *op = calloc(1, sizeof(*op));
@@ -250,7 +255,7 @@ struct hf_operator *hf_operator_create(uv_loop_t *loop, const struct hf_operator
 	uv_timer_init(loop, &op->hits);
 	op->retry.data = op->recheck.data = op->hits.data = op;
 	op->open_handles = 3;
-	op->ovr = hf_ovr_sync_create(loop);
+	op->ovr = hf_ovr_sync_create(loop, current_shm, op);
 	if (op->ovr == NULL) {
 		hf_operator_close(op);
 		return NULL;
@@ -273,7 +278,8 @@ void hf_operator_hooks(struct hf_operator *op, struct hf_ctl_hooks *hooks)
 void hf_operator_attached(void *ctx, struct hf_shm *shm)
 {
 	struct hf_operator *op = ctx;
-	hf_ovr_sync_attach(op->ovr, shm);
+	(void)shm;  /* asked for at each use: see control/override/sync.h */
+	hf_ovr_sync_attach(op->ovr);
 }
 
 void hf_operator_start(struct hf_operator *op, struct hf_ctl_server *ctl, struct hf_link *link)

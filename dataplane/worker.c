@@ -425,9 +425,10 @@ static void hf_stale_hit(struct hf_worker *w, struct hf_lookup *lk, const struct
 		uint32_t req_id = 0;
 		switch (hf_pending_add(w->refresh, &pk, lk->hash, lk->m, now->mono_ns, &req_id)) {
 		case HF_PENDING_NEW:
-			w->counter[HF_STAT_STALE_REFRESHES]++;
-			if (hf_send_miss(w, &pk, req_id) == 0)
+			if (hf_send_miss(w, &pk, req_id) == 0) {
+				w->counter[HF_STAT_STALE_REFRESHES]++;
 				return;
+			}
 			/* Nobody will refresh it: stale now (the mbuf comes back to us). */
 			hf_pending_take(w->refresh, req_id, w->cookies);
 			break;
@@ -596,6 +597,8 @@ static void hf_refresh_failed(struct hf_worker *w, const struct hf_fill_view *v,
 	if (e)
 		hf_cache_entry_set_recheck(e, now->real_s + w->cfg.stale.failure_recheck);
 	unsigned n = hf_pending_take(w->refresh, v->hdr->req_id, w->cookies);
+	if (n == 0)
+		return;  /* the client-response timer answered them already */
 	const bool stale = e && now->real_s < e->stale_until;
 	if (stale)
 		hf_answer_stale(w, &a, e, now->real_s, v->ede, v->hdr->ede_len);

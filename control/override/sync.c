@@ -12,7 +12,8 @@
 
 struct hf_ovr_sync {
 	uv_timer_t retry;
-	struct hf_shm *shm;
+	hf_ovr_sync_shm_fn get_shm;
+	void *ctx;
 	struct hf_ovr_image *current;   /* the newest set, kept for a re-attach */
 	bool waiting;                   /* current not yet published into shm */
 	uint64_t generation;
@@ -67,10 +68,11 @@ static void on_retry(uv_timer_t *t);
 
 static void try_publish(struct hf_ovr_sync *s)
 {
-	if (!s->waiting || s->shm == NULL || s->current == NULL)
+	struct hf_shm *shm = s->get_shm(s->ctx);
+	if (!s->waiting || shm == NULL || s->current == NULL)
 		return;
 	uint64_t gen = 0;
-	int rc = hf_ovr_publish(s->shm, s->current, &gen);
+	int rc = hf_ovr_publish(shm, s->current, &gen);
 	if (rc == -EAGAIN) {
 		uv_timer_start(&s->retry, on_retry, HF_OVR_SYNC_RETRY_MS, 0);
 		return;
@@ -96,8 +98,8 @@ static void on_retry(uv_timer_t *t)
 	try_publish(t->data);
 }
 
-int hf_ovr_sync_update(struct hf_ovr_sync *s, const struct hf_override_store *rules, struct hf_shm *shm,
-		       char *err, size_t err_size)
+int hf_ovr_sync_update(struct hf_ovr_sync *s, const struct hf_override_store *rules, char *err,
+		       size_t err_size)
 {
 	unsigned n = hf_override_count(rules), n_rec = 0;
 	for (unsigned i = 0; i < n; i++)
@@ -127,8 +129,6 @@ int hf_ovr_sync_update(struct hf_ovr_sync *s, const struct hf_override_store *ru
 	hf_ovr_image_free(s->current);
 	s->current = img;
 	s->waiting = true;
-	if (shm)
-		s->shm = shm;
 	try_publish(s);
 out:
 	free(in);
@@ -136,9 +136,15 @@ out:
 	return rc;
 }
 
-void hf_ovr_sync_attach(struct hf_ovr_sync *s, struct hf_shm *shm)
+void hf_ovr_sync_attach(struct hf_ovr_sync *s)
 {
-	s->shm = shm;
+	/* A new region counts hits from zero for what we publish into it. */
+	free(s->ids);
+	free(s->credited);
+	s->ids = NULL;
+	s->credited = NULL;
+	s->n_ids = 0;
+	s->generation = 0;
 	if (s->current) {
 		s->waiting = true;
 		try_publish(s);
@@ -147,9 +153,10 @@ void hf_ovr_sync_attach(struct hf_ovr_sync *s, struct hf_shm *shm)
 
 void hf_ovr_sync_collect(struct hf_ovr_sync *s, struct hf_override_store *rules)
 {
-	if (s->shm == NULL || s->ids == NULL || s->credited == NULL)
+	struct hf_shm *shm = s->get_shm(s->ctx);
+	if (shm == NULL || s->ids == NULL || s->credited == NULL)
 		return;
-	struct hf_shm_override_hits *h = hf_shm_override_hits(s->shm);
+	struct hf_shm_override_hits *h = hf_shm_override_hits(shm);
 	if (h == NULL || atomic_load_explicit(&h->generation, memory_order_acquire) != s->generation)
 		return;
 	uint64_t n = atomic_load_explicit(&h->n_rules, memory_order_relaxed);
@@ -167,11 +174,13 @@ uint64_t hf_ovr_sync_generation(const struct hf_ovr_sync *s)
 	return s->generation;
 }
 
-struct hf_ovr_sync *hf_ovr_sync_create(uv_loop_t *loop)
+struct hf_ovr_sync *hf_ovr_sync_create(uv_loop_t *loop, hf_ovr_sync_shm_fn get_shm, void *ctx)
 {
 	struct hf_ovr_sync *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return NULL;
+	s->get_shm = get_shm;
+	s->ctx = ctx;
 	if (uv_timer_init(loop, &s->retry) < 0) {
 		free(s);
 		return NULL;

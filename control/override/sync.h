@@ -7,7 +7,9 @@
  * while another waits replaces it. A new region (the dataplane restarted)
  * gets the current set again.
  *
- * Runs on the control plane's loop; the shm handle comes from the link.
+ * Runs on the control plane's loop. The region is asked for at each use
+ * (get_shm): a dataplane restart detaches and frees the old one, so no
+ * handle is kept across loop turns.
  */
 #pragma once
 
@@ -23,20 +25,23 @@
 struct hf_ovr_sync;
 struct hf_shm;
 
+/*! The attached region right now, or NULL. */
+typedef struct hf_shm *(*hf_ovr_sync_shm_fn)(void *ctx);
+
 /*! \return NULL on allocation or timer failure. */
-struct hf_ovr_sync *hf_ovr_sync_create(uv_loop_t *loop);
+struct hf_ovr_sync *hf_ovr_sync_create(uv_loop_t *loop, hf_ovr_sync_shm_fn get_shm, void *ctx);
 
 /*!
  * \brief Compile the store's rules and publish them (now, or as soon as the
- *        dataplane is ready). shm may be NULL (no dataplane yet): the image
- *        waits for hf_ovr_sync_attach().
+ *        dataplane is ready; with no region attached the image waits for
+ *        hf_ovr_sync_attach()).
  * \return 0, or <0 with err set (the running set stays).
  */
-int hf_ovr_sync_update(struct hf_ovr_sync *s, const struct hf_override_store *rules, struct hf_shm *shm,
-		       char *err, size_t err_size);
+int hf_ovr_sync_update(struct hf_ovr_sync *s, const struct hf_override_store *rules, char *err,
+		       size_t err_size);
 
 /*! \brief A region was attached (or re-attached): publish the current set into it. */
-void hf_ovr_sync_attach(struct hf_ovr_sync *s, struct hf_shm *shm);
+void hf_ovr_sync_attach(struct hf_ovr_sync *s);
 
 /*! \brief One rule converted and compiled alone (the CLI's check: Hyperscan's own message). */
 int hf_ovr_sync_validate(const struct hf_override_rule *rule, char *err, size_t err_size);
