@@ -135,6 +135,8 @@ int main(int argc, char **argv)
 	srv = hf_ctl_server_create(&loop, &cfg, err, sizeof(err));
 	if (!srv) {
 		fprintf(stderr, "hf-ctl-test-server: %s\n", err);
+		uv_run(&loop, UV_RUN_DEFAULT);  /* handles the failed create closed */
+		uv_loop_close(&loop);
 		return 78;
 	}
 	uv_signal_init(&loop, &sigterm);
