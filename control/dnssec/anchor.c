@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "include/holdfast/errcode.h"
+#include "include/holdfast/file.h"
 #include "include/holdfast/name.h"
 #include "control/dnssec/anchor.h"
 
@@ -414,33 +415,12 @@ int hf_anchors_load(const char *path, struct hf_anchors *out, char *err, size_t 
 		return ret;
 	}
 	memset(out, 0, sizeof(*out));
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		int e = errno;
-		snprintf(err, err_size, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	char *buf = malloc(ANCHOR_FILE_MAX + 1);
-	int ret = -ENOMEM;
-	if (buf == NULL)
-		goto out_close;
-	size_t n = fread(buf, 1, ANCHOR_FILE_MAX, f);
-	if (ferror(f) || n == ANCHOR_FILE_MAX) {
-		snprintf(err, err_size, "%s: %s", path, ferror(f) ? "read error" : "larger than 1 MiB");
-		ret = -EINVAL;
-		goto out_free;
-	}
-	buf[n] = '\0';
-	if (memchr(buf, '\0', n) != NULL) {
-		snprintf(err, err_size, "%s: contains a NUL octet (not a text file)", path);
-		ret = -EINVAL;
-		goto out_free;
-	}
+	char *buf;
+	int ret = hf_file_read_text(path, ANCHOR_FILE_MAX, &buf, err, err_size);
+	if (ret < 0)
+		return ret;
 	ret = anchors_parse(buf, path, out, err, err_size);
-out_free:
 	free(buf);
-out_close:
-	fclose(f);
 	return ret;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "include/holdfast/file.h"
 #include "include/holdfast/name.h"
 #include "control/resolver/hints.h"
 
@@ -154,27 +155,11 @@ out_free:
 
 int hf_hints_load(const char *path, struct hf_hints *out, char *err, size_t err_size)
 {
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		int e = errno;
-		snprintf(err, err_size, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	char *buf = malloc(HINTS_FILE_MAX + 1);
-	int ret = -ENOMEM;
-	if (buf == NULL)
-		goto out_close;
-	size_t n = fread(buf, 1, HINTS_FILE_MAX, f);
-	if (ferror(f) || n == HINTS_FILE_MAX) {
-		snprintf(err, err_size, "%s: %s", path, ferror(f) ? "read error" : "larger than 1 MiB");
-		ret = -EINVAL;
-		goto out_free;
-	}
-	buf[n] = '\0';
+	char *buf;
+	int ret = hf_file_read_text(path, HINTS_FILE_MAX, &buf, err, err_size);
+	if (ret < 0)
+		return ret;
 	ret = hf_hints_parse(buf, path, out, err, err_size);
-out_free:
 	free(buf);
-out_close:
-	fclose(f);
 	return ret;
 }

@@ -230,6 +230,23 @@ static void on_deadline(uv_timer_t *t)
 static int resolve(struct hf_resolver *r, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
 		   uint8_t variant, bool probe, hf_resolve_cb cb, void *ctx);
 
+/* A request for a question, at the top of its own tree (its own query budget). */
+static struct hf_req *req_new(struct hf_resolver *r, const uint8_t *qname, uint16_t qtype,
+			      uint16_t qclass)
+{
+	struct hf_req *q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return NULL;
+	q->r = r;
+	q->top = q;
+	q->qtype = q->orig_qtype = qtype;
+	q->qclass = qclass;
+	memcpy(q->orig_qname, qname, hf_name_len(qname));
+	hf_name_lower(q->orig_qname);
+	memcpy(q->qname, q->orig_qname, hf_name_len(q->orig_qname));
+	return q;
+}
+
 int hf_resolver_resolve(struct hf_resolver *r, const uint8_t *qname, uint16_t qtype,
 			uint16_t qclass, uint8_t variant, hf_resolve_cb cb, void *ctx)
 {
@@ -246,20 +263,13 @@ static int resolve(struct hf_resolver *r, const uint8_t *qname, uint16_t qtype, 
 {
 	if (r == NULL || qname == NULL || cb == NULL || hf_name_check(qname, HF_NAME_MAXLEN) < 0)
 		return -EINVAL;
-	struct hf_req *q = calloc(1, sizeof(*q));
+	struct hf_req *q = req_new(r, qname, qtype, qclass);
 	if (q == NULL)
 		return -ENOMEM;
-	q->r = r;
-	q->top = q;
 	q->cb = cb;
 	q->ctx = ctx;
 	q->variant = variant;
 	q->probe = probe;
-	q->qtype = q->orig_qtype = qtype;
-	q->qclass = qclass;
-	memcpy(q->orig_qname, qname, hf_name_len(qname));
-	hf_name_lower(q->orig_qname);
-	memcpy(q->qname, q->orig_qname, hf_name_len(q->orig_qname));
 	int ret = uv_timer_init(r->loop, &q->kick);
 	if (ret < 0) {
 		free(q);
@@ -321,19 +331,12 @@ void hf_resolver_set_nta_lookup(struct hf_resolver *r, hf_nta_lookup_fn fn, void
 struct hf_req *hf_req_internal(struct hf_resolver *r, const uint8_t *name, uint16_t type,
 			       uint16_t qclass, hf_req_done_cb done, void *ctx)
 {
-	struct hf_req *q = calloc(1, sizeof(*q));
+	struct hf_req *q = req_new(r, name, type, qclass);
 	if (q == NULL)
 		return NULL;
-	q->r = r;
-	q->top = q;
 	q->internal = true;
 	q->on_done = done;
 	q->done_ctx = ctx;
-	q->qtype = q->orig_qtype = type;
-	q->qclass = qclass;
-	memcpy(q->orig_qname, name, hf_name_len(name));
-	hf_name_lower(q->orig_qname);
-	memcpy(q->qname, q->orig_qname, hf_name_len(q->orig_qname));
 	hf_iter_step(q);
 	return q;
 }
