@@ -11,6 +11,7 @@
 #include "control/operator.h"
 #include "control/override/sync.h"
 #include "include/holdfast/name.h"
+#include "include/holdfast/shm.h"
 
 struct purge {
 	uint8_t name[HF_NAME_MAXLEN];
@@ -159,6 +160,21 @@ static int hook_stats(void *ctx, json_object *out, char *err, size_t err_size)
 		json_object_object_add(o, "backlog_drops", json_object_new_uint64(s->backlog_drops));
 	}
 	json_object_object_add(out, "link", o);
+	/* The dataplane's counters, summed over its workers (include/holdfast/shm.h). */
+	struct hf_shm *shm = op->link ? hf_link_shm(op->link) : NULL;
+	if (shm) {
+		o = json_object_new_object();
+		for (unsigned i = 0; i < HF_STAT_COUNT; i++) {
+			uint64_t sum = 0;
+			for (unsigned w = 0; w < hf_shm_n_workers(shm); w++)
+				sum += atomic_load_explicit(&hf_shm_stats(shm, w)->counter[i],
+							    memory_order_relaxed);
+			const char *name = hf_shm_stat_name(i);
+			if (name)
+				json_object_object_add(o, name, json_object_new_uint64(sum));
+		}
+		json_object_object_add(out, "dataplane", o);
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "purges", json_object_new_uint64(op->purges));
 	json_object_object_add(o, "purges_waiting", json_object_new_uint64(op->n_waiting));

@@ -233,6 +233,9 @@ out=$(ctl override remove "$id" 2>&1)
 check "override remove" has 'removed'
 check "... ads.a.test resolves normally again (no EDE 15)" until_ok 20 q_hasnt ads.a.test A 'EDE: 15'
 
+out=$(ctl stats --json)
+check "holdfastctl stats --json: the dataplane's stale answers counted" has '"stale_answers": *[1-9]'
+check "... and its override hits" has '"override_hits": *[1-9]'
 check "audit log records the changes" grep -q '"nta.add"' "$work/state/audit.log"
 
 echo "outage: $passed passed, $failed failed"
