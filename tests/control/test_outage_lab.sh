@@ -6,7 +6,8 @@
 #   key tag -> `holdfastctl nta add de.` -> every name under de. resolves without AD (EDE
 #   33) within a second -> restore the zone -> `holdfastctl nta remove de.` -> AD again.
 #
-# Plus: a stale NXDOMAIN (EDE 19), a zone that opted out of stale-on-bogus, NTA expiry, NTAs surviving a control-plane restart,
+# Plus: a stale NXDOMAIN (EDE 19), a zone that opted out of stale-on-bogus, the NTA
+# recheck ending an NTA once the zone validates again, NTA expiry, NTAs surviving a control-plane restart,
 # holdfastctl's --json output and exit codes.
 #
 #   test_outage_lab.sh BUILD_DIR
@@ -81,7 +82,8 @@ control:
   allow-loopback-upstreams: true
   special-use-names: [localhost., invalid., onion.]
   control-socket: $work/ctl.sock
-  nta-recheck: 0
+  nta-recheck: 1s
+  nta-recheck-ends: true
 serve-stale:
   enabled: true
   client-timeout: 1800ms
@@ -169,8 +171,10 @@ check "... and applied (EDE 33)" has 'EDE: 33'
 
 # --- the zone is fixed; the NTA goes --------------------------------------------------------
 check "the lab restores de." "$LAB" restore
-out=$(ctl nta remove de. 2>&1)
-check "holdfastctl nta remove de. succeeds" has 'removed'
+nta_gone() { ! ctl nta list | grep -q '^de\.'; }
+wait_gone() { for _ in $(seq 100); do nta_gone && return 0; sleep 0.1; done; return 1; }
+check "the recheck sees de. validate again and ends the NTA (nta-recheck-ends)" wait_gone
+check "... audited as nta.recheck-end" grep -q '"nta.recheck-end"' "$work/state/audit.log"
 out=$(q nic.de A)
 check "nic.de validated again (AD)" has 'flags: qr rd ra ad;'
 out=$(ctl nta remove de. 2>&1); rc=$?
