@@ -35,8 +35,10 @@ static void apply_purge(struct hf_cache *cache, const struct hf_ring_msg *m, str
 	uint64_t enqueued = 0;
 	if (has_ts)
 		memcpy(&enqueued, u.b + HF_MSG_PURGE_LEN(p->name_len), sizeof(enqueued));
+	uint64_t start = hf_shm_now_ns();
 	uint64_t n = hf_cache_purge(cache, p->name, (p->flags & HF_PURGE_SUBTREE) != 0);
 	uint64_t now = hf_shm_now_ns();
+	st->last_work_ns = now - start;
 	st->purged += n;
 	st->purges++;
 	st->last_seq = p->seq;
@@ -47,13 +49,13 @@ static void apply_purge(struct hf_cache *cache, const struct hf_ring_msg *m, str
 	if (hf_name_to_text(p->name, text, sizeof(text)) < 0)
 		strcpy(text, "?");
 	if (st->last_delay_ns)
-		fprintf(stderr, "holdfast-dataplane: purge seq %u %s (%s): %llu entries, applied %.0f us after enqueue\n",
+		fprintf(stderr, "holdfast-dataplane: purge seq %u %s (%s): %llu entries, applied %.0f us after enqueue (purging took %.0f us)\n",
 			p->seq, text, (p->flags & HF_PURGE_SUBTREE) ? "subtree" : "name",
-			(unsigned long long)n, (double)st->last_delay_ns / 1e3);
+			(unsigned long long)n, (double)st->last_delay_ns / 1e3, (double)st->last_work_ns / 1e3);
 	else
-		fprintf(stderr, "holdfast-dataplane: purge seq %u %s (%s): %llu entries, applied\n",
+		fprintf(stderr, "holdfast-dataplane: purge seq %u %s (%s): %llu entries, applied (purging took %.0f us)\n",
 			p->seq, text, (p->flags & HF_PURGE_SUBTREE) ? "subtree" : "name",
-			(unsigned long long)n);
+			(unsigned long long)n, (double)st->last_work_ns / 1e3);
 }
 
 unsigned hf_ops_poll(struct hf_shm *shm, struct hf_cache *cache, struct hf_ops_stats *stats)

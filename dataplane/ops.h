@@ -7,7 +7,7 @@
  *
  * Each purge applied logs one line on stderr with the time from the control
  * plane's enqueue to applied (when the purge carries its enqueue time):
- *   holdfast-dataplane: purge seq 3 de. (subtree): 12 entries, applied 1043 us after enqueue
+ *   holdfast-dataplane: purge seq 3 de. (subtree): 12 entries, applied 1043 us after enqueue (purging took 40 us)
  * scripts/bench-nta reads it.
  */
 #pragma once
@@ -25,6 +25,7 @@ struct hf_ops_stats {
 	uint64_t last_applied_ns; /*!< CLOCK_MONOTONIC ns when it was applied */
 	uint64_t last_delay_ns;   /*!< from the control plane's enqueue (the purge's trailer,
 				       msg.h) to applied; 0 if it carried none */
+	uint64_t last_work_ns;    /*!< of which hf_cache_purge() itself took */
 };
 
 /*!

@@ -4,7 +4,7 @@
   bench-calc.py delta FILE0 FILE1
       FILE0/FILE1: `hf-stats --workers` samples (lines "hf-stats ns=.. worker=W k=v ...").
       Prints one shell-assignable line:
-        secs=S answers=N hits=N busy=N rx=N rate=R w0=R0 w1=R1 ...
+        secs=S answers=N hits=N misses=N ovr=N busy=N rx=N rate=R w0=R0 w1=R1 ...
       (rate: answers/s of all workers; wN: answers/s of worker N)
   bench-calc.py testpmd LOG SKIP
       Mean over testpmd's --stats-period displays after the first SKIP of the
@@ -40,6 +40,7 @@ def delta(p0, p1):
         "answers=%d" % d["dns_answers"],
         "hits=%d" % d["cache_hits"],
         "misses=%d" % d["cache_misses"],
+        "ovr=%d" % d.get("override_hits", 0),
         "busy=%d" % d["busy_cycles"],
         "rx=%d" % d["rx_packets"],
         "tx=%d" % d["tx_packets"],

@@ -3,12 +3,15 @@
 
 usage: gen-dns-pcap.py OUT.pcap [--names N] [--flows F] [--edns-every K]
                        [--dst-mac MAC] [--dst-ip IP] [--zone ZONE]
+                       [--hit-every K --hit-zone Z]
 
 N distinct names (www<i>.<zone>, A, IN, RD), one frame each, from F client
 addresses in 198.18.0.0/15 (198.18.1+f/250.1+f%250, source ports 1024...), to
 DST-IP port 53 and DST-MAC; every K-th query carries an EDNS(0) OPT record
 (UDP size 1232, DO clear). IPv4 header checksums are valid, UDP checksums 0
-(allowed for IPv4). Classic pcap format, microsecond timestamps, Ethernet.
+(allowed for IPv4). With --hit-every K, every K-th name (i % K == 0) is
+www<i>.<Z> instead (scripts/bench-pipeline --override-hit: a name an override
+rule for Z matches). Classic pcap format, microsecond timestamps, Ethernet.
 """
 import argparse
 import struct
@@ -58,6 +61,8 @@ def main():
     ap.add_argument("--src-mac", default="02:00:00:00:00:01")
     ap.add_argument("--dst-ip", default="198.18.0.53")
     ap.add_argument("--zone", default="example.test")
+    ap.add_argument("--hit-every", type=int, default=0)
+    ap.add_argument("--hit-zone", default="blocked.example.test")
     a = ap.parse_args()
 
     dst_mac, src_mac = mac_bytes(a.dst_mac), mac_bytes(a.src_mac)
@@ -68,7 +73,8 @@ def main():
             flow = i % a.flows
             src_ip = bytes([198, 18, 1 + flow // 250, 1 + flow % 250])
             sport = 1024 + i % 60000
-            dns = query(i, "www%d.%s" % (i, a.zone), a.edns_every and i % a.edns_every == 0)
+            zone = a.hit_zone if a.hit_every and i % a.hit_every == 0 else a.zone
+            dns = query(i, "www%d.%s" % (i, zone), a.edns_every and i % a.edns_every == 0)
             udp = struct.pack("!HHHH", sport, 53, 8 + len(dns), 0) + dns
             iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0x4000,
                               64, 17, 0, src_ip, dst_ip)
