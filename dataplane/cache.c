@@ -49,15 +49,31 @@ _Static_assert(offsetof(struct hf_cache_entry, hash) == 16 &&
 	       offsetof(struct hf_cache_entry, referenced) == 52 &&
 	       offsetof(struct hf_cache_entry, cache) == 56 &&
 	       offsetof(struct hf_cache_entry, recheck_until) == 80 &&
-	       offsetof(struct hf_cache_entry, data) == 84, "layout documented in cache.h");
+	       offsetof(struct hf_cache_entry, ovr_checked) == 84 &&
+	       offsetof(struct hf_cache_entry, data) == 88, "layout documented in cache.h");
 
 #define HF_CACHE_LINE 64
 /* Initial and minimum bucket count: small caches stay cheap, growth is automatic. */
 #define HF_CACHE_INIT_BUCKETS 1024
 
+/*
+ * A purge in progress: while the housekeeper walks the table removing a
+ * name's (or a subtree's) entries, lookups already treat them as absent, so
+ * the purge takes effect for every worker the moment it is published, not
+ * when the walk ends (a full cache takes milliseconds to walk). Published
+ * with rcu_assign_pointer(), freed with call_rcu() after the walk.
+ */
+struct hf_cache_barrier {
+	struct rcu_head rcu;
+	bool subtree;
+	uint8_t len;
+	uint8_t name[HF_NAME_MAXLEN];  /*!< lower case */
+};
+
 struct hf_cache {
 	/* Read-mostly: every worker reads these on every probe. */
 	struct cds_lfht *ht;
+	struct hf_cache_barrier *barrier;  /* RCU-protected; NULL almost always */
 	uint64_t seed[2];
 	struct hf_cache_config cfg;
 	size_t low_bytes;
@@ -293,6 +309,18 @@ void hf_cache_destroy(struct hf_cache *c)
 
 /* ---- Reader side. */
 
+static bool hf_barred(const struct hf_cache_barrier *b, const struct hf_cache_entry *e)
+{
+	const uint8_t *qname = hf_cache_entry_msg(e) + HF_DNS_HEADER_SIZE;
+	return b->subtree ? hf_name_is_subdomain(qname, b->name)
+			  : e->qname_len == b->len && memcmp(qname, b->name, b->len) == 0;
+}
+
+static void hf_barrier_free(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct hf_cache_barrier, rcu));
+}
+
 const struct hf_cache_entry *hf_cache_lookup(struct hf_cache *c, const struct hf_cache_key *k,
 					     uint64_t hash)
 {
@@ -303,6 +331,9 @@ const struct hf_cache_entry *hf_cache_lookup(struct hf_cache *c, const struct hf
 	if (!node)
 		return NULL;
 	struct hf_cache_entry *e = hf_entry_of_node(node);
+	const struct hf_cache_barrier *b = rcu_dereference(c->barrier);
+	if (hf_unlikely(b != NULL) && hf_barred(b, e))
+		return NULL;
 	/* Test first: a store on every hit would bounce the line between cores. */
 	if (atomic_load_explicit(&e->referenced, hf_relaxed) == 0)
 		atomic_store_explicit(&e->referenced, 1, hf_relaxed);
@@ -369,6 +400,7 @@ int hf_cache_insert(struct hf_cache *c, const struct hf_fill_view *v, uint32_t n
 	e->flags = (h->flags & HF_FILL_AD) ? HF_CACHE_F_AD : 0;
 	atomic_init(&e->referenced, 0);
 	atomic_init(&e->recheck_until, 0);
+	atomic_init(&e->ovr_checked, 0);
 	e->cache = c;
 
 	/* The view's offsets may be unaligned in the ring slot: copy bytes. */
@@ -517,6 +549,14 @@ unsigned hf_cache_purge(struct hf_cache *c, const uint8_t *name, bool subtree)
 	size_t len = hf_name_len(name);
 	memcpy(lname, name, len);
 	hf_name_lower(lname);
+	/* Lookups stop finding the purged entries now; the walk frees them. */
+	struct hf_cache_barrier *b = calloc(1, sizeof(*b));
+	if (b) {
+		b->subtree = subtree;
+		b->len = (uint8_t)len;
+		memcpy(b->name, lname, len);
+		rcu_assign_pointer(c->barrier, b);
+	}
 	cds_lfht_for_each(c->ht, &iter, node) {
 		struct hf_cache_entry *e = hf_entry_of_node(node);
 		const uint8_t *qname = hf_cache_entry_msg(e) + HF_DNS_HEADER_SIZE;
@@ -524,6 +564,10 @@ unsigned hf_cache_purge(struct hf_cache *c, const uint8_t *name, bool subtree)
 				   : e->qname_len == len && memcmp(qname, lname, len) == 0;
 		if (hit && hf_cache_unlink(c, e))
 			n++;
+	}
+	if (b) {
+		rcu_assign_pointer(c->barrier, NULL);
+		urcu_qsbr_call_rcu(&b->rcu, hf_barrier_free);
 	}
 	hf_count(&c->purged, n);
 	return n;

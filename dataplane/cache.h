@@ -138,7 +138,10 @@ enum hf_cache_flag {
  *       64    16  struct rcu_head rcu         used once the entry is removed
  *       80     4  recheck_until               seconds; serve-stale's failure-recheck
  *                                             timer (RFC 8767 §4), _Atomic
- *       84        data[]:
+ *       84     4  ovr_checked                 the override rule set (generation,
+ *                                             low 32 bits) found to match none of
+ *                                             this question's rules, _Atomic
+ *       88        data[]:
  *                   u16 ttl_off[n_ttl]         offsets in msg of each record's TTL field
  *                   u8  ede[ede_len]           EDNS options, wire form, copied verbatim
  *                   u8  msg[msg_len]           header + question + sections, no OPT
@@ -146,8 +149,8 @@ enum hf_cache_flag {
  * Everything a probe compares, and the times, sit in the first 64 bytes. The
  * message's question name is lower case (the cache rewrites it so at insert);
  * record TTLs in msg are already clamped to [ttl_min, ttl_max]. Nothing but
- * referenced and recheck_until (relaxed atomics: a worker whose refresh
- * failed sets it, every worker reads it) changes after the entry is published. Allocation size:
+ * referenced, recheck_until and ovr_checked (relaxed atomics: any worker
+ * may set them, every worker reads them) change after the entry is published. Allocation size:
  * sizeof(struct hf_cache_entry) + 2 * n_ttl + ede_len + msg_len.
  */
 struct hf_cache_entry {
@@ -171,6 +174,7 @@ struct hf_cache_entry {
 	struct hf_cache *cache;
 	struct rcu_head rcu;
 	_Atomic uint32_t recheck_until;  /*!< serve-stale: a refresh failed; answer stale until then */
+	_Atomic uint32_t ovr_checked;    /*!< override set generation that matched no rule here */
 	uint8_t data[];
 };
 
@@ -185,6 +189,17 @@ static inline void hf_cache_entry_set_recheck(const struct hf_cache_entry *e, ui
 	/* Published entries are const to readers; this field is meant to change. */
 	struct hf_cache_entry *w = (struct hf_cache_entry *)(uintptr_t)e;
 	atomic_store_explicit(&w->recheck_until, until, memory_order_relaxed);
+}
+
+/*!
+ * \brief Remember that the override set of this generation has no rule for
+ *        this entry's question: later hits skip the match (one compare
+ *        instead of a name conversion, a hash walk and a Hyperscan scan).
+ */
+static inline void hf_cache_entry_set_ovr_checked(const struct hf_cache_entry *e, uint32_t gen)
+{
+	struct hf_cache_entry *w = (struct hf_cache_entry *)(uintptr_t)e;
+	atomic_store_explicit(&w->ovr_checked, gen, memory_order_relaxed);
 }
 
 /*! \brief The TTL field offsets (n_ttl of them, offsets into hf_cache_entry_msg()). */

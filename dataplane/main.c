@@ -44,7 +44,7 @@ RTE_LOG_REGISTER(hf_logtype_dp, hf.dp.main, INFO);
 	rte_log(RTE_LOG_##level, hf_logtype_dp, "holdfast-dataplane: " __VA_ARGS__)
 
 #define HF_EAL_ARGV_MAX (HF_CONF_EAL_ARGS_MAX + 2)
-#define HF_MAIN_TICK_US 1000        /* main lcore wakes every millisecond */
+#define HF_MAIN_TICK_US 100         /* main lcore wakes every 100 us: an NTA's purge waits at most that */
 #define HF_STATS_PERIOD_NS UINT64_C(10000000000)
 #define HF_SWEEP_IDLE_NS UINT64_C(100000000)  /* sweep period while memory is plentiful */
 #define HF_PENDING_QUESTIONS 4096   /* outstanding questions per worker */

@@ -32,6 +32,10 @@ _Static_assert(HF_STAT_Q_QTYPE - HF_STAT_Q_SHORT + 2 == HF_QREASON_COUNT,
 _Static_assert(HF_STAT_NET_ICMP_TYPE - HF_STAT_NET_SHORT + 2 == HF_NET_R_COUNT,
 	       "net reason counters follow enum hf_net_reason");
 
+/* Slots of the per-worker lookup hint (see hf_lookup_burst()): 32 KiB of
+ * pointers, a power of two. */
+#define HF_WORKER_HINTS 4096
+
 /* Room for a stale answer's EDNS options: the entry's, EDE 3/19, the failed refresh's. */
 #define HF_STALE_EDE_MAX 1024
 
@@ -54,6 +58,9 @@ struct hf_worker {
 	uint8_t stale_ede[HF_STALE_EDE_MAX];
 	uint8_t ovr_msg[HF_QUERY_EDNS_MAX];   /* an override's answer, built per match */
 	uint64_t counter[HF_STAT_COUNT];
+	/* The entry each hash slot last hit: only ever prefetched, never read
+	 * (it may have been freed since), so it needs no RCU protection. */
+	const void *hint[HF_WORKER_HINTS];
 } __rte_cache_aligned;
 
 /* A DNS query of the current burst on its way to the cache. */
@@ -453,47 +460,83 @@ static void hf_lookup_burst(struct hf_worker *w, struct hf_lookup *lk, unsigned 
 {
 	struct hf_answer a;
 
-	/* Override rules first. The set stays valid until this turn's quiescent state. */
+	/*
+	 * Override rules apply before the cached answer. The set stays valid
+	 * until this turn's quiescent state. A cache entry remembers the set
+	 * (generation) that has no rule for its question, so a repeated
+	 * question costs one compare, not a match; a new set re-checks.
+	 */
 	const struct hf_ovr_set *set = w->cfg.ovr ? hf_ovr_current(w->cfg.ovr) : NULL;
-	if (hf_unlikely(set && hf_ovr_active(set))) {
-		unsigned kept = 0;
-		for (unsigned i = 0; i < n; i++)
-			if (!hf_override(w, set, &lk[i]))
-				lk[kept++] = lk[i];
-		n = kept;
-	}
+	uint32_t ovr_gen = 0;
+	if (hf_unlikely(set && hf_ovr_active(set)))
+		ovr_gen = (uint32_t)set->generation ? (uint32_t)set->generation : 1;
 
 	/* Three passes over the burst, so that memory latency overlaps instead
 	 * of queueing behind each step: hash every question; probe, and
 	 * prefetch each hit's rendered message (the probe read only the
 	 * entry's first line); then answer. The entries stay valid until this
-	 * turn's quiescent state. */
+	 * turn's quiescent state.
+	 *
+	 * The probe's table walk is a chain of dependent loads (bucket, node,
+	 * the name for the match) inside liburcu, where nothing can be
+	 * prefetched ahead. So the hash pass prefetches, for each question,
+	 * the first three lines (header, name, usually the whole message) of
+	 * the entry this worker last found under the same hash slot: a guess,
+	 * only ever prefetched (a prefetch never faults, and a freed entry's
+	 * address is harmless), while the probe alone decides. */
 	for (unsigned i = 0; i < n; i++) {
 		lk[i].key = (struct hf_cache_key){
 			.name = lk[i].q.qname, .qtype = lk[i].q.qtype, .qclass = lk[i].q.qclass,
 			.name_len = lk[i].q.qname_len, .variant = lk[i].q.variant,
 		};
 		lk[i].hash = hf_cache_hash(w->cfg.cache, &lk[i].key);
+		const char *h = w->hint[lk[i].hash & (HF_WORKER_HINTS - 1)];
+		if (h) {
+			rte_prefetch0(h);
+			rte_prefetch0(h + RTE_CACHE_LINE_SIZE);
+			rte_prefetch0(h + 2 * RTE_CACHE_LINE_SIZE);
+		}
 	}
 	for (unsigned i = 0; i < n; i++) {
 		const struct hf_cache_entry *e = hf_cache_lookup(w->cfg.cache, &lk[i].key, lk[i].hash);
 		lk[i].e = e;
 		if (e) {
+			w->hint[lk[i].hash & (HF_WORKER_HINTS - 1)] = e;
 			rte_prefetch0(e->data);
 			rte_prefetch0(hf_cache_entry_msg(e) + e->question_end);
 		}
 	}
+	/* Hits are counted once per burst: a counter bumped per packet is a
+	 * store-to-load chain through memory. */
+	uint64_t hits = 0, answers = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct hf_cache_entry *e = lk[i].e;
+		if (hf_unlikely(ovr_gen != 0) &&
+		    !(e && atomic_load_explicit(&e->ovr_checked, memory_order_relaxed) == ovr_gen)) {
+			if (hf_override(w, set, &lk[i]))
+				continue;
+			if (e)
+				hf_cache_entry_set_ovr_checked(e, ovr_gen);
+		}
 		if (e && now->real_s < e->expires) {
 			uint32_t sum;
 			hf_answer_from_entry(&a, e, now->real_s);
 			int len = hf_query_answer(lk[i].dns, lk[i].room, &lk[i].q, &a, &sum);
 			if (hf_likely(len >= 0)) {
-				w->counter[HF_STAT_CACHE_HITS]++;
+				hits++;
 				if (lk[i].dns[2] & (HF_FLAG_TC >> 8))
 					w->counter[HF_STAT_TRUNCATED]++;
-				hf_send_dns_sum(w, lk[i].m, lk[i].meta, len, sum);
+				/* hf_send_dns_sum(), with the answer counted per burst. */
+				const int sent = sum ? hf_net_udp_reply_sum(lk[i].m, lk[i].meta,
+									    (uint16_t)len, sum) :
+						       hf_net_udp_reply(lk[i].m, lk[i].meta, (uint16_t)len);
+				if (hf_unlikely(sent != 0)) {
+					rte_pktmbuf_free(lk[i].m);
+					w->counter[HF_STAT_TX_DROPPED]++;
+					continue;
+				}
+				answers++;
+				hf_tx_push(w, lk[i].m);
 				continue;
 			}
 		}
@@ -503,6 +546,8 @@ static void hf_lookup_burst(struct hf_worker *w, struct hf_lookup *lk, unsigned 
 		}
 		hf_miss(w, &lk[i], now);
 	}
+	w->counter[HF_STAT_CACHE_HITS] += hits;
+	w->counter[HF_STAT_DNS_ANSWERS] += answers;
 }
 
 static void hf_count_net(struct hf_worker *w, uint8_t reason)
@@ -516,7 +561,7 @@ static void hf_rx_burst(struct hf_worker *w, struct rte_mbuf **pkts, uint16_t nb
 {
 	struct hf_net_meta meta[HF_WORKER_BURST];
 	struct hf_lookup lk[HF_WORKER_BURST];
-	unsigned n_lk = 0;
+	unsigned n_lk = 0, n_dns = 0;
 
 	hf_net_classify_burst(pkts, nb, w->cfg.addrs, meta);
 	for (uint16_t i = 0; i < nb; i++) {
@@ -529,7 +574,7 @@ static void hf_rx_burst(struct hf_worker *w, struct rte_mbuf **pkts, uint16_t nb
 			l->m = m;
 			l->meta = &meta[i];
 			l->dns = hf_net_udp_payload(m, &meta[i], &l->room);
-			w->counter[HF_STAT_DNS_QUERIES]++;
+			n_dns++;
 			if (hf_unlikely(!l->dns)) {
 				w->counter[HF_STAT_NET_MULTISEG]++;
 				rte_pktmbuf_free(m);
@@ -578,6 +623,7 @@ static void hf_rx_burst(struct hf_worker *w, struct rte_mbuf **pkts, uint16_t nb
 			break;
 		}
 	}
+	w->counter[HF_STAT_DNS_QUERIES] += n_dns;
 	hf_lookup_burst(w, lk, n_lk, now);
 }
 
