@@ -42,18 +42,20 @@ static void apply_purge(struct hf_cache *cache, const struct hf_ring_msg *m, str
 	st->purged += n;
 	st->purges++;
 	st->last_seq = p->seq;
-	st->last_applied_ns = now;
-	st->last_delay_ns = has_ts && enqueued && now >= enqueued ? now - enqueued : 0;
+	/* Lookups stop finding the entries when hf_cache_purge() starts (its
+	 * barrier); the walk that frees them comes after. */
+	st->last_applied_ns = start;
+	st->last_delay_ns = has_ts && enqueued && start >= enqueued ? start - enqueued : 0;
 
 	char text[HF_NAME_TEXT_MAXLEN];
 	if (hf_name_to_text(p->name, text, sizeof(text)) < 0)
 		strcpy(text, "?");
 	if (st->last_delay_ns)
-		fprintf(stderr, "holdfast-dataplane: purge seq %u %s (%s): %llu entries, applied %.0f us after enqueue (purging took %.0f us)\n",
+		fprintf(stderr, "holdfast-dataplane: purge seq %u %s (%s): %llu entries, applied %.0f us after enqueue (freeing them took %.0f us)\n",
 			p->seq, text, (p->flags & HF_PURGE_SUBTREE) ? "subtree" : "name",
 			(unsigned long long)n, (double)st->last_delay_ns / 1e3, (double)st->last_work_ns / 1e3);
 	else
-		fprintf(stderr, "holdfast-dataplane: purge seq %u %s (%s): %llu entries, applied (purging took %.0f us)\n",
+		fprintf(stderr, "holdfast-dataplane: purge seq %u %s (%s): %llu entries, applied (freeing them took %.0f us)\n",
 			p->seq, text, (p->flags & HF_PURGE_SUBTREE) ? "subtree" : "name",
 			(unsigned long long)n, (double)st->last_work_ns / 1e3);
 }
