@@ -12,7 +12,10 @@
  *   HF_VERIFIER_BATCH jobs per lock, verify them with their own struct
  *   hf_sig_ctx (verification contexts prepared once per key and thread,
  *   never shared between threads; crypto.h), and append the results to a
- *   done list; a uv_async handle wakes the loop, which runs the callbacks.
+ *   done list; an eventfd (polled by the loop) wakes the loop, which runs the
+ *   callbacks. Wake-ups are sent only where needed: the condition variable
+ *   is signalled only when a pool thread waits on it, the eventfd written
+ *   only when the done list was empty.
  *   A job's memory is owned by the verifier from submission until its
  *   callback returns.
  *
@@ -21,6 +24,8 @@
  *     reference, so eviction never frees a key in use);
  *   - verified signatures: (DNSKEY RDATA, signed data, signature) → valid,
  *     until the RRSIG's expiration or the RRset's TTL, whichever is first.
+ *     Keyed by SHA-256 over (the key's SHA-256, data, signature), lengths
+ *     included, all 32 bytes compared: a hit is exact (verifier.c).
  *     A repeated RRset costs a hash and a lookup, not a verification. Only
  *     successes are cached: a failure is re-checked (it may have been a
  *     library failure, and BOGUS data must not poison a good copy).

@@ -449,6 +449,77 @@ static void test_sig_cache_bounded(void **state)
 	assert_int_equal(bad_calls, 0);
 }
 
+/* The check hash covers the key (by its hash): a valid (data, signature)
+ * pair checked with another key of the same algorithm is no hit. */
+static void test_other_key_does_not_hit(void **state)
+{
+	struct fixture *f = *state;
+	struct tkey other;
+	struct tmsg m;
+	int status;
+
+	key_make(&other, 15);
+	msg_sign(&f->ed, &m, 21);
+	struct hf_verify_req r = req_of(&f->ed, &m);
+	calls = 0;
+	assert_int_equal(hf_verifier_check(f->v, &r, &status, count_cb, NULL), 0);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(calls, 1);
+	assert_int_equal(last_status, 0);
+	assert_int_equal(hf_verifier_check(f->v, &r, &status, never_cb, NULL), 1);
+
+	r = req_of(&other, &m);
+	assert_int_equal(hf_verifier_check(f->v, &r, &status, count_cb, NULL), 0);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(calls, 2);
+	assert_int_equal(last_status, HF_EBADSIG);
+	/* And the failure was not cached either. */
+	assert_int_equal(hf_verifier_check(f->v, &r, &status, count_cb, NULL), 0);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(calls, 3);
+	assert_int_equal(last_status, HF_EBADSIG);
+	EVP_PKEY_free(other.priv);
+}
+
+#define TURNS 30
+#define PER_TURN 7
+
+/* Many small batches, one per loop turn, onto four threads: every result
+ * comes back although wake-ups (condition variable, eventfd) are only sent
+ * to threads that wait and to a loop whose done list was empty. */
+static void test_many_turns_many_threads(void **state)
+{
+	struct fixture *f = *state;
+	struct hf_verifier_stats st;
+	static struct tmsg m[TURNS * PER_TURN];
+	int status;
+
+	hf_verifier_destroy(f->v);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	f->v = make(f, 4, 0);
+	for (unsigned i = 0; i < TURNS * PER_TURN; i++)
+		msg_sign(i % 3 ? &f->ed : &f->ec, &m[i], (20 + i) * 256);  /* distinct data */
+	calls = 0;
+	for (unsigned t = 0; t < TURNS; t++) {
+		for (unsigned k = 0; k < PER_TURN; k++) {
+			unsigned i = t * PER_TURN + k;
+			struct hf_verify_req r = req_of(i % 3 ? &f->ed : &f->ec, &m[i]);
+			assert_int_equal(hf_verifier_check(f->v, &r, &status, count_cb, NULL), 0);
+		}
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	}
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(calls, TURNS * PER_TURN);
+	assert_int_equal(bad_calls, 0);
+	hf_verifier_stats(f->v, &st);
+	assert_int_equal(st.verified, TURNS * PER_TURN);
+	assert_int_equal(st.coalesced + st.cache_hits, 0);
+	assert_int_equal(st.batches, TURNS);
+	/* An idle verifier does not keep the loop alive (the eventfd's poll
+	 * handle is unreferenced again). */
+	assert_int_equal(uv_run(&f->loop, UV_RUN_NOWAIT), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +533,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_destroy_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_from_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sig_cache_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_key_does_not_hit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_turns_many_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
