@@ -151,6 +151,23 @@ static inline uint64_t hf_question_lower_sum(uint8_t *dst, const uint8_t *src, s
 }
 
 /*
+ * True for the common OPT RDATA the full option parser would accept without
+ * a second look: a single COOKIE option, client cookie alone or with a
+ * server cookie (RFC 7873 §4). Anything else: false, and the caller asks
+ * hf_edns_parse_options(), which decides.
+ */
+static inline bool hf_opt_options_ok(const uint8_t *rdata, uint16_t rdlen)
+{
+	if (rdlen < 4 || hf_wire_get_u16(rdata) != HF_EDNS_OPT_COOKIE)
+		return false;
+	const uint16_t olen = hf_wire_get_u16(rdata + 2);
+	return olen + 4u == rdlen &&
+	       (olen == HF_COOKIE_CLIENT_LEN ||
+		(olen >= HF_COOKIE_CLIENT_LEN + HF_COOKIE_SERVER_MIN_LEN &&
+		 olen <= HF_COOKIE_CLIENT_LEN + HF_COOKIE_SERVER_MAX_LEN));
+}
+
+/*
  * The shape of nearly every query: one question whose name is not
  * compressed, empty answer and authority sections, at most an OPT record,
  * class IN, an ordinary type. Read it in one pass, lower-casing the name
@@ -161,10 +178,16 @@ static inline uint64_t hf_question_lower_sum(uint8_t *dst, const uint8_t *src, s
 static bool hf_query_fast(const uint8_t *dns, uint16_t len, uint16_t room, uint16_t flags,
 			  struct hf_query *q)
 {
-	if (hf_wire_get_u16(dns + 4) != 1 || hf_wire_get_u16(dns + 6) != 0 ||
-	    hf_wire_get_u16(dns + 8) != 0 || hf_wire_get_u16(dns + 10) > 1 ||
+	/* QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 0 or 1: the eight octets
+	 * 00 01 00 00 00 00 00 0x with x in {0, 1}, tested as one word (the
+	 * caller checked that the 12-octet header is there). */
+	uint64_t counts;
+	memcpy(&counts, dns + 4, sizeof(counts));
+	counts = rte_be_to_cpu_64(counts);
+	if ((counts & ~UINT64_C(1)) != UINT64_C(1) << 48 ||
 	    HF_FLAGS_OPCODE(flags) != HF_OPCODE_QUERY)
 		return false;
+	const bool has_ar = counts & 1;
 
 	/* Walk the label lengths first, then lower-case the whole name eight
 	 * octets at a time: length octets (at most 63) are below 'A', so they
@@ -195,7 +218,7 @@ static bool hf_query_fast(const uint8_t *dns, uint16_t len, uint16_t room, uint1
 
 	bool edns = false, do_bit = false;
 	uint16_t udp_size = 0;
-	if (hf_wire_get_u16(dns + 10) == 1) {
+	if (has_ar) {
 		/* The only additional record must be a well-formed OPT, version 0. */
 		if (pos + HF_OPT_RR_FIXED > len || dns[pos] != 0 ||
 		    hf_wire_get_u16(dns + pos + 1) != HF_TYPE_OPT || dns[pos + 6] != 0)
@@ -203,10 +226,12 @@ static bool hf_query_fast(const uint8_t *dns, uint16_t len, uint16_t room, uint1
 		uint16_t rdlen = hf_wire_get_u16(dns + pos + 9);
 		if (pos + HF_OPT_RR_FIXED + rdlen != len)
 			return false;
-		struct hf_edns e;
-		e.n_opts = 0;
-		if (hf_edns_parse_options(&e, dns, pos + HF_OPT_RR_FIXED, rdlen) != 0)
-			return false;
+		if (rdlen != 0 && !hf_opt_options_ok(dns + pos + HF_OPT_RR_FIXED, rdlen)) {
+			struct hf_edns e;
+			e.n_opts = 0;
+			if (hf_edns_parse_options(&e, dns, pos + HF_OPT_RR_FIXED, rdlen) != 0)
+				return false;
+		}
 		edns = true;
 		udp_size = hf_wire_get_u16(dns + pos + 3);
 		do_bit = hf_wire_get_u16(dns + pos + 7) & HF_EDNS_FLAG_DO;
@@ -339,15 +364,21 @@ int hf_query_answer(uint8_t *dns, uint16_t room, const struct hf_query *q,
 		 * typical answer (no library call, no over-read). */
 		rte_memcpy(dns + qe, a->msg + qe, sections);
 		acc = a->sections_sum;
-		if (a->age != 0 || a->stale_ttl != 0) {
+		/* Two 32-bit tests, kept apart: the caller has just stored
+		 * these fields one by one, and GCC otherwise merges the tests
+		 * into one 64-bit load, which store forwarding cannot serve
+		 * from two narrower stores (a stall on every answer). */
+		uint32_t age = a->age, stale_ttl = a->stale_ttl;
+		__asm__("" : "+r"(age));
+		if (age != 0 || stale_ttl != 0) {
 			for (unsigned i = 0; i < a->n_ttl; i++) {
 				const uint16_t off = a->ttl_off[i];
 				/* Read the TTL from the entry, not from the copy
 				 * just written: a narrow load inside a wide store
 				 * in flight can miss store forwarding. */
 				const uint32_t ttl = hf_wire_get_u32(a->msg + off);
-				const uint32_t aged = a->stale_ttl ? a->stale_ttl
-							  : ttl > a->age ? ttl - a->age : 0;
+				const uint32_t aged = stale_ttl ? stale_ttl
+							  : ttl > age ? ttl - age : 0;
 				hf_wire_put_u32(dns + off, aged);
 				acc = hf_csum_replace(acc, hf_csum_fast_u32_at(ttl, off),
 						      hf_csum_fast_u32_at(aged, off));

@@ -32,10 +32,6 @@ _Static_assert(HF_STAT_Q_QTYPE - HF_STAT_Q_SHORT + 2 == HF_QREASON_COUNT,
 _Static_assert(HF_STAT_NET_ICMP_TYPE - HF_STAT_NET_SHORT + 2 == HF_NET_R_COUNT,
 	       "net reason counters follow enum hf_net_reason");
 
-/* Slots of the per-worker lookup hint (see hf_lookup_burst()): 32 KiB of
- * pointers, a power of two. */
-#define HF_WORKER_HINTS 4096
-
 /* Room for a stale answer's EDNS options: the entry's, EDE 3/19, the failed refresh's. */
 #define HF_STALE_EDE_MAX 1024
 
@@ -58,9 +54,6 @@ struct hf_worker {
 	uint8_t stale_ede[HF_STALE_EDE_MAX];
 	uint8_t ovr_msg[HF_QUERY_EDNS_MAX];   /* an override's answer, built per match */
 	uint64_t counter[HF_STAT_COUNT];
-	/* The entry each hash slot last hit: only ever prefetched, never read
-	 * (it may have been freed since), so it needs no RCU protection. */
-	const void *hint[HF_WORKER_HINTS];
 } __rte_cache_aligned;
 
 /* A DNS query of the current burst on its way to the cache. */
@@ -475,33 +468,18 @@ static void hf_lookup_burst(struct hf_worker *w, struct hf_lookup *lk, unsigned 
 	 * of queueing behind each step: hash every question; probe, and
 	 * prefetch each hit's rendered message (the probe read only the
 	 * entry's first line); then answer. The entries stay valid until this
-	 * turn's quiescent state.
-	 *
-	 * The probe's table walk is a chain of dependent loads (bucket, node,
-	 * the name for the match) inside liburcu, where nothing can be
-	 * prefetched ahead. So the hash pass prefetches, for each question,
-	 * the first three lines (header, name, usually the whole message) of
-	 * the entry this worker last found under the same hash slot: a guess,
-	 * only ever prefetched (a prefetch never faults, and a freed entry's
-	 * address is harmless), while the probe alone decides. */
+	 * turn's quiescent state. */
 	for (unsigned i = 0; i < n; i++) {
 		lk[i].key = (struct hf_cache_key){
 			.name = lk[i].q.qname, .qtype = lk[i].q.qtype, .qclass = lk[i].q.qclass,
 			.name_len = lk[i].q.qname_len, .variant = lk[i].q.variant,
 		};
 		lk[i].hash = hf_cache_hash(w->cfg.cache, &lk[i].key);
-		const char *h = w->hint[lk[i].hash & (HF_WORKER_HINTS - 1)];
-		if (h) {
-			rte_prefetch0(h);
-			rte_prefetch0(h + RTE_CACHE_LINE_SIZE);
-			rte_prefetch0(h + 2 * RTE_CACHE_LINE_SIZE);
-		}
 	}
 	for (unsigned i = 0; i < n; i++) {
 		const struct hf_cache_entry *e = hf_cache_lookup(w->cfg.cache, &lk[i].key, lk[i].hash);
 		lk[i].e = e;
 		if (e) {
-			w->hint[lk[i].hash & (HF_WORKER_HINTS - 1)] = e;
 			rte_prefetch0(e->data);
 			rte_prefetch0(hf_cache_entry_msg(e) + e->question_end);
 		}

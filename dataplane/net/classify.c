@@ -182,7 +182,8 @@ static void classify_ip4(struct hf_net_meta *meta, const struct rte_mbuf *m,
 	 * source address would make us answer a stranger. */
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
 	    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-	     hf_csum_fast_fold(hf_csum_fast_add(0, ip, ihl)) != 0xffff)) {
+	     hf_csum_fast_fold(ihl == IP4_HDR_MIN ? hf_csum_fast_add(0, ip, IP4_HDR_MIN) :
+						    hf_csum_fast_add(0, ip, ihl)) != 0xffff)) {
 		verdict(meta, HF_NET_DROP, HF_NET_R_IP_CSUM);
 		return;
 	}

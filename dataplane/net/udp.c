@@ -82,7 +82,6 @@ static int hf_udp_reply(struct rte_mbuf *m, const struct hf_net_meta *meta,
 	struct rte_udp_hdr *udp;
 	uint16_t room, t;
 	uint8_t *p;
-	int rc;
 
 	if (meta->kind != HF_NET_DNS)
 		return -EINVAL;
@@ -91,9 +90,12 @@ static int hf_udp_reply(struct rte_mbuf *m, const struct hf_net_meta *meta,
 	hf_net_udp_payload(m, meta, &room);
 	if (new_payload_len > room)
 		return -EMSGSIZE;
-	rc = hf_net_set_frame_len(m, (uint32_t)meta->payload_off + new_payload_len);
-	if (rc < 0)
-		return rc;
+	/* One segment, and the new length within data + tailroom (room says
+	 * so): what hf_net_set_frame_len()'s append or trim would do, without
+	 * their checks again. */
+	const uint16_t frame_len = (uint16_t)(meta->payload_off + new_payload_len);
+	m->data_len = frame_len;
+	m->pkt_len = frame_len;
 
 	p = rte_pktmbuf_mtod(m, uint8_t *);
 	hf_net_eth_swap((struct rte_ether_hdr *)p);

@@ -164,6 +164,62 @@ static void test_error_responses(void **state)
 	check_response(buf, out, HF_RCODE_FORMERR, 1, true, HF_EDE_NOT_SUPPORTED);
 }
 
+/* A query whose OPT carries a COOKIE option of olen octets, then optionally
+ * a second option (padding). */
+static uint16_t make_cookie_query(uint8_t *buf, uint16_t olen, bool padding)
+{
+	struct hf_build b;
+	uint8_t cookie[64];
+	memset(cookie, 0xa5, sizeof(cookie));
+	hf_build_init(&b, buf, ROOM, 0x1234, HF_FLAG_RD);
+	hf_build_question(&b, (const uint8_t *)"\3WwW\7ExAmPlE\3cOm", HF_TYPE_A, HF_CLASS_IN);
+	hf_build_opt_begin(&b, 1232, 0, 0, HF_EDNS_FLAG_DO);
+	assert_int_equal(hf_build_opt_option(&b, HF_EDNS_OPT_COOKIE, cookie, olen), 0);
+	if (padding)
+		assert_int_equal(hf_build_opt_option(&b, HF_EDNS_OPT_PADDING, cookie, 4), 0);
+	hf_build_opt_end(&b);
+	return (uint16_t)hf_build_finish(&b);
+}
+
+/* The parser's shortcut for a lone COOKIE option agrees with the full
+ * option parser: client cookie alone or with an 8..32-octet server cookie
+ * is a lookup; any other length is FORMERR; other shapes still parse. */
+static void test_edns_cookie(void **state)
+{
+	(void)state;
+	uint8_t buf[ROOM];
+	struct hf_query q;
+	uint16_t out, len;
+	enum hf_query_reason why;
+
+	static const uint16_t ok[] = { 8, 16, 24, 40 };
+	for (unsigned i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		for (int pad = 0; pad <= 1; pad++) {
+			len = make_cookie_query(buf, ok[i], pad);
+			assert_int_equal(parse(buf, len, &q, &out, &why), HF_QUERY_LOOKUP);
+			assert_true(q.edns);
+			assert_int_equal(q.variant, HF_VARIANT_DO);
+			assert_int_equal(q.udp_limit, 1232);
+			assert_int_equal(q.question_end, 12 + 17 + 4);
+			assert_memory_equal(q.qname, "\3www\7example\3com", 17);
+		}
+	}
+	static const uint16_t bad[] = { 0, 7, 9, 15, 41, 48 };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (int pad = 0; pad <= 1; pad++) {
+			len = make_cookie_query(buf, bad[i], pad);
+			assert_int_equal(parse(buf, len, &q, &out, &why), HF_QUERY_RESPOND);
+			assert_int_equal(why, HF_QREASON_MALFORMED);
+			check_response(buf, out, HF_RCODE_FORMERR, 0, false, -1);
+		}
+	}
+	/* An option running past the RDATA: FORMERR, whatever its code. */
+	len = make_cookie_query(buf, 8, false);
+	buf[len - 8 - 1] = 9;  /* option length 9 > the 8 octets left */
+	assert_int_equal(parse(buf, len, &q, &out, &why), HF_QUERY_RESPOND);
+	assert_int_equal(why, HF_QREASON_MALFORMED);
+}
+
 /* A pre-rendered answer for www.example.com A: two records, TTL 300, one EDE. */
 struct rendered {
 	uint8_t msg[2048];
@@ -340,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_drops),
 		cmocka_unit_test(test_error_responses),
+		cmocka_unit_test(test_edns_cookie),
 		cmocka_unit_test(test_answer),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_error_with_ede),

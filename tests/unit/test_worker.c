@@ -573,6 +573,77 @@ static uint64_t counter(enum hf_shm_stat i)
 	return hf_shm_stat_get(hf_shm_stats(dp_shm, 0), i);
 }
 
+/* A burst of hits over several names: per-burst counting gives the same
+ * totals as per-packet counting, and an entry replaced or purged after a
+ * hit is never used again once its grace period is over. */
+static void test_burst_hits_and_hints(void **state)
+{
+	(void)state;
+	struct hf_msg_miss m[8];
+	struct reply r;
+	static const char *const names[] = { "a.example.test", "b.example.test", "c.example.test" };
+
+	for (unsigned i = 0; i < 3; i++)
+		ask((uint16_t)(1 + i), names[i], HF_TYPE_A, i != 1);
+	turn();
+	assert_int_equal(take_misses(m, 8), 3);
+	for (unsigned i = 0; i < 3; i++)
+		fill(&m[i], 300, 1, 0);
+	turn();
+	for (unsigned i = 0; i < 3; i++) {
+		assert_true(get_reply(&r));
+		done(&r);
+	}
+	uint64_t q0 = counter(HF_STAT_DNS_QUERIES), h0 = counter(HF_STAT_CACHE_HITS);
+	uint64_t a0 = counter(HF_STAT_DNS_ANSWERS);
+
+	/* 24 hits in one burst, plus one miss. */
+	for (unsigned i = 0; i < 24; i++)
+		ask((uint16_t)(100 + i), names[i % 3], HF_TYPE_A, i % 2);
+	ask(200, "d.example.test", HF_TYPE_A, true);
+	turn();
+	for (unsigned i = 0; i < 24; i++) {
+		assert_true(get_reply(&r));
+		assert_int_equal(r.pkt.id, 100 + i);
+		assert_int_equal(r.pkt.ancount, 1);
+		assert_int_equal(r.pkt.edns.present, i % 2);
+		done(&r);
+	}
+	expect_none();
+	assert_int_equal(take_misses(m, 8), 1);
+	assert_int_equal(counter(HF_STAT_DNS_QUERIES) - q0, 25);
+	assert_int_equal(counter(HF_STAT_CACHE_HITS) - h0, 24);
+	assert_int_equal(counter(HF_STAT_DNS_ANSWERS) - a0, 24);
+
+	/* b is replaced (now two records), c purged: after a grace period the
+	 * old entries are gone, and the answers say so. */
+	ask(300, "b.example.test", HF_TYPE_A, false);
+	turn();
+	assert_true(get_reply(&r));
+	done(&r);
+	struct hf_msg_miss mb = { .qtype = HF_TYPE_A, .qclass = HF_CLASS_IN,
+				  .qname_len = 16 };
+	memcpy(mb.qname, "\1b\7example\4test", 16);
+	fill(&mb, 600, 2, 0);
+	turn();
+	assert_int_equal(hf_cache_purge(cache, (const uint8_t *)"\1c\7example\4test", false), 1);
+	turn();
+	urcu_qsbr_thread_offline();  /* a barrier waits outside read-side sections */
+	urcu_qsbr_barrier();         /* the old b and c are freed now */
+	urcu_qsbr_thread_online();
+	ask(301, "b.example.test", HF_TYPE_A, false);
+	ask(302, "c.example.test", HF_TYPE_A, false);
+	turn();
+	assert_true(get_reply(&r));
+	assert_int_equal(r.pkt.id, 301);
+	assert_int_equal(r.pkt.ancount, 2);
+	assert_int_equal(r.rr[0].ttl, 600);
+	done(&r);
+	expect_none();
+	assert_int_equal(take_misses(m, 8), 1);
+	assert_memory_equal(m[0].qname, "\1c\7example\4test", 16);
+}
+
 /* The EDE info-codes of a reply, in order. */
 static unsigned reply_edes(const struct reply *r, int *codes, unsigned max)
 {
@@ -1051,6 +1122,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_and_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_restart_resends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_burst_hits_and_hints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_refresh_fresh, setup_stale, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_refresh_servfail, setup_stale, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_client_timeout, setup_stale, teardown),
