@@ -227,7 +227,7 @@ static void hf_answer_stale(struct hf_worker *w, struct hf_answer *a, const stru
 {
 	uint16_t len = 0;
 	hf_answer_from_entry(a, e, now);
-	if (a->ede_len <= sizeof(w->stale_ede)) {
+	if (a->ede_len > 0 && a->ede_len <= sizeof(w->stale_ede)) {
 		memcpy(w->stale_ede, a->ede, a->ede_len);
 		len = a->ede_len;
 	}
@@ -236,7 +236,7 @@ static void hf_answer_stale(struct hf_worker *w, struct hf_answer *a, const stru
 			      NULL);
 	if (n > 0)
 		len = (uint16_t)(len + n);
-	if (extra_len <= sizeof(w->stale_ede) - len) {
+	if (extra_len > 0 && extra_len <= sizeof(w->stale_ede) - len) {
 		memcpy(w->stale_ede + len, extra, extra_len);
 		len = (uint16_t)(len + extra_len);
 	}
