@@ -285,16 +285,9 @@ static int parse_text(struct parser *p, char *text)
 	int ret = 0;
 	char *next = text;
 
-	while (next != NULL) {
-		char *line = next;
-		char *nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		next = nl ? nl + 1 : NULL;
+	char *line;
+	while ((line = hf_text_next_line(&next)) != NULL) {
 		lineno++;
-		char *semi = strchr(line, ';');
-		if (semi)
-			*semi = '\0';
 		/* Parentheses are separators that also count depth. */
 		for (char *c = line; *c; c++) {
 			if (*c == '(') {

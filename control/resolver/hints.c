@@ -55,16 +55,9 @@ int hf_hints_parse(const char *text, const char *fname, struct hf_hints *out,
 		goto out_free;
 	ret = -EINVAL;
 	char *next = copy;
-	while (next != NULL) {
-		char *line = next;
-		char *nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		next = nl ? nl + 1 : NULL;
+	char *line;
+	while ((line = hf_text_next_line(&next)) != NULL) {
 		lineno++;
-		char *semi = strchr(line, ';');
-		if (semi)
-			*semi = '\0';
 		char *tok[8];
 		unsigned n = split(line, tok, 8);
 		if (n == 0)

@@ -17,3 +17,11 @@
  *         or -ENOMEM.
  */
 int hf_file_read_text(const char *path, size_t max, char **out, char *err, size_t err_size);
+
+/*!
+ * \brief The next line of a zone-file-like text, cut in place: its newline
+ *        becomes a NUL, and a ';' comment is cut off.
+ * \param next  the text at first; advanced past the line (NULL after the last).
+ * \return The line, or NULL when there is none left.
+ */
+char *hf_text_next_line(char **next);

@@ -8,6 +8,21 @@
 
 #include "include/holdfast/file.h"
 
+char *hf_text_next_line(char **next)
+{
+	char *line = *next;
+	if (line == NULL)
+		return NULL;
+	char *nl = strchr(line, '\n');
+	if (nl)
+		*nl = '\0';
+	*next = nl ? nl + 1 : NULL;
+	char *semi = strchr(line, ';');
+	if (semi)
+		*semi = '\0';
+	return line;
+}
+
 int hf_file_read_text(const char *path, size_t max, char **out, char *err, size_t err_size)
 {
 	*out = NULL;
