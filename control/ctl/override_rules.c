@@ -16,6 +16,7 @@
 #include "control/ctl/override_rules.h"
 #include "include/holdfast/errcode.h"
 #include "include/holdfast/name.h"
+#include "include/holdfast/rrtype.h"
 
 #define HF_OVERRIDE_TEXT_MAX 4096  /* a record's presentation form, bytes */
 
@@ -34,20 +35,6 @@ static const char *const hf_override_actions[HF_OVERRIDE_ACTION_COUNT] = {
 	[HF_OVERRIDE_ANSWER] = "answer",
 };
 
-static const struct {
-	const char *name;
-	uint16_t type;
-} hf_override_types[] = {
-	{ "A", HF_TYPE_A }, { "NS", HF_TYPE_NS }, { "CNAME", HF_TYPE_CNAME },
-	{ "SOA", HF_TYPE_SOA }, { "NULL", HF_TYPE_NULL }, { "PTR", HF_TYPE_PTR },
-	{ "HINFO", HF_TYPE_HINFO }, { "MX", HF_TYPE_MX }, { "TXT", HF_TYPE_TXT },
-	{ "AAAA", HF_TYPE_AAAA }, { "SRV", HF_TYPE_SRV }, { "NAPTR", HF_TYPE_NAPTR },
-	{ "DNAME", HF_TYPE_DNAME }, { "DS", HF_TYPE_DS }, { "SSHFP", 44 },
-	{ "RRSIG", HF_TYPE_RRSIG }, { "NSEC", HF_TYPE_NSEC }, { "DNSKEY", HF_TYPE_DNSKEY },
-	{ "NSEC3", HF_TYPE_NSEC3 }, { "NSEC3PARAM", HF_TYPE_NSEC3PARAM }, { "TLSA", 52 },
-	{ "CDS", 59 }, { "CDNSKEY", 60 }, { "SVCB", HF_TYPE_SVCB }, { "HTTPS", HF_TYPE_HTTPS },
-	{ "ANY", HF_TYPE_ANY }, { "CAA", 257 },
-};
 
 const char *hf_override_action_name(enum hf_override_action a)
 {
@@ -73,30 +60,6 @@ const char *hf_override_kind_name(enum hf_override_kind k)
 		return "regex";
 	}
 	return "?";
-}
-
-int hf_override_type_parse(const char *text)
-{
-	for (size_t i = 0; i < sizeof(hf_override_types) / sizeof(hf_override_types[0]); i++)
-		if (strcasecmp(text, hf_override_types[i].name) == 0)
-			return hf_override_types[i].type;
-	if (strncasecmp(text, "TYPE", 4) == 0 && text[4] >= '0' && text[4] <= '9') {
-		char *end;
-		unsigned long v = strtoul(text + 4, &end, 10);
-
-		if (*end == '\0' && v >= 1 && v <= 65535 && strlen(text + 4) <= 5)
-			return (int)v;
-	}
-	return -EINVAL;
-}
-
-const char *hf_override_type_name(uint16_t type, char *buf, size_t size)
-{
-	for (size_t i = 0; i < sizeof(hf_override_types) / sizeof(hf_override_types[0]); i++)
-		if (hf_override_types[i].type == type)
-			return hf_override_types[i].name;
-	snprintf(buf, size, "TYPE%u", type);
-	return buf;
 }
 
 /* ---- records ------------------------------------------------------------- */
@@ -246,7 +209,7 @@ static int hf_record_parse(const char *text, struct hf_override_record *rec, cha
 		return -EINVAL;
 	}
 	p = hf_token(text, tname, sizeof(tname));
-	t = hf_override_type_parse(tname);
+	t = hf_type_from_text(tname);
 	if (!tname[0]) {
 		snprintf(err, err_size, "empty record (expected \"TYPE RDATA\")");
 		return -EINVAL;
@@ -316,7 +279,7 @@ static int hf_record_parse(const char *text, struct hf_override_record *rec, cha
 		return -EINVAL;
 	}
 	rec->rdlen = (uint16_t)rc;
-	snprintf(norm, sizeof(norm), "%s %s", hf_override_type_name(rec->type, buf, sizeof(buf)),
+	snprintf(norm, sizeof(norm), "%s %s", hf_type_to_text(rec->type, buf, sizeof(buf)),
 		 rdtext);
 	rec->text = strdup(norm);
 	return rec->text ? 0 : -ENOMEM;
@@ -418,7 +381,7 @@ static int hf_override_build(const struct hf_override_spec *spec, int64_t now,
 		goto err;
 	rc = -EINVAL;
 	if (spec->qtype && spec->qtype[0]) {
-		int t = hf_override_type_parse(spec->qtype);
+		int t = hf_type_from_text(spec->qtype);
 
 		if (t < 0) {
 			snprintf(err, err_size, "type: unknown record type '%s'", spec->qtype);
@@ -483,7 +446,7 @@ static int hf_override_build(const struct hf_override_spec *spec, int64_t now,
 		}
 		if (!fits_qtype) {
 			snprintf(err, err_size, "data: no record of type %s, which the rule is "
-				 "restricted to", hf_override_type_name(r->qtype, a, sizeof(a)));
+				 "restricted to", hf_type_to_text(r->qtype, a, sizeof(a)));
 			goto err;
 		}
 		r->ttl = spec->ttl ? spec->ttl : HF_OVERRIDE_TTL_DEFAULT;
@@ -918,7 +881,7 @@ int hf_override_save(const struct hf_override_store *s, const char *path, char *
 		json_object_object_add(o, "id", json_object_new_int64(r->id));
 		json_object_object_add(o, "pattern", json_object_new_string(r->pattern));
 		json_object_object_add(o, "qtype", r->qtype ? json_object_new_string(
-			hf_override_type_name(r->qtype, buf, sizeof(buf))) : NULL);
+			hf_type_to_text(r->qtype, buf, sizeof(buf))) : NULL);
 		json_object_object_add(o, "action", json_object_new_string(
 			hf_override_action_name(r->action)));
 		json_object_object_add(o, "ede", r->ede >= 0 ? json_object_new_int(r->ede) : NULL);

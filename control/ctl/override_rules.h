@@ -203,11 +203,4 @@ int hf_override_action_parse(const char *text);
 /*! \brief "exact", "subtree", "regex". */
 const char *hf_override_kind_name(enum hf_override_kind k);
 
-/*!
- * \brief Parse a type mnemonic ("AAAA", case-insensitive) or "TYPEnnn".
- * \return The type (1..65535), or -EINVAL.
- */
-int hf_override_type_parse(const char *text);
 
-/*! \brief Mnemonic of a type, or "TYPEnnn" written into buf. */
-const char *hf_override_type_name(uint16_t type, char *buf, size_t size);

@@ -22,6 +22,7 @@
 #include "control/log.h"
 #include "include/holdfast/errcode.h"
 #include "include/holdfast/name.h"
+#include "include/holdfast/rrtype.h"
 
 #define HF_CTL_ERR_MAX 1024
 
@@ -103,7 +104,7 @@ static json_object *hf_ctl_rule_json(const struct hf_override_rule *r, int64_t n
 	json_object_object_add(o, "pattern", json_object_new_string(r->pattern));
 	json_object_object_add(o, "kind", json_object_new_string(hf_override_kind_name(r->kind)));
 	json_object_object_add(o, "type", r->qtype ? json_object_new_string(
-		hf_override_type_name(r->qtype, buf, sizeof(buf))) : NULL);
+		hf_type_to_text(r->qtype, buf, sizeof(buf))) : NULL);
 	json_object_object_add(o, "action", json_object_new_string(hf_override_action_name(r->action)));
 	json_object_object_add(o, "ede", r->ede >= 0 ? json_object_new_int(r->ede) : NULL);
 	for (unsigned i = 0; i < r->n_records; i++)

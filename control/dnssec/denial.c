@@ -23,6 +23,7 @@
 #include "include/holdfast/defines.h"
 #include "include/holdfast/errcode.h"
 #include "include/holdfast/name.h"
+#include "include/holdfast/rrtype.h"
 #include "include/holdfast/wire_ctx.h"
 #include "control/log.h"
 #include "control/dnssec/denial.h"
@@ -50,23 +51,6 @@ static const char *ntxt(const uint8_t *name, char *buf, size_t size)
 {
 	if (hf_name_to_text(name, buf, size) < 0)
 		snprintf(buf, size, "?");
-	return buf;
-}
-
-static const char *type_txt(uint16_t type, char *buf, size_t size)
-{
-	static const struct { uint16_t t; const char *s; } names[] = {
-		{ HF_TYPE_A, "A" }, { HF_TYPE_NS, "NS" }, { HF_TYPE_CNAME, "CNAME" },
-		{ HF_TYPE_SOA, "SOA" }, { HF_TYPE_PTR, "PTR" }, { HF_TYPE_MX, "MX" },
-		{ HF_TYPE_TXT, "TXT" }, { HF_TYPE_AAAA, "AAAA" }, { HF_TYPE_SRV, "SRV" },
-		{ HF_TYPE_DNAME, "DNAME" }, { HF_TYPE_DS, "DS" }, { HF_TYPE_RRSIG, "RRSIG" },
-		{ HF_TYPE_NSEC, "NSEC" }, { HF_TYPE_DNSKEY, "DNSKEY" }, { HF_TYPE_NSEC3, "NSEC3" },
-		{ HF_TYPE_HINFO, "HINFO" }, { HF_TYPE_SVCB, "SVCB" }, { HF_TYPE_HTTPS, "HTTPS" },
-	};
-	for (size_t i = 0; i < HF_ARRAY_SIZE(names); i++)
-		if (names[i].t == type)
-			return names[i].s;
-	snprintf(buf, size, "TYPE%u", type);
 	return buf;
 }
 
@@ -432,20 +416,30 @@ static unsigned nsec_ce_labels(const struct nsec_rec *r, const uint8_t *qname)
 	return a > b ? a : b;
 }
 
+/* qname has no NSEC of its own and one covers it (r); else why says which failed. */
+static bool nsec_absent(const struct hf_denial_in *in, const uint8_t *qname, struct nsec_rec *r,
+			char *why, size_t why_size)
+{
+	char t[HF_NAME_TEXT_MAXLEN];
+	if (nsec_find_match(in, qname, r)) {
+		snprintf(why, why_size, "NSEC at %s proves it exists", ntxt(qname, t, sizeof(t)));
+		return false;
+	}
+	if (!nsec_find_cover(in, qname, r)) {
+		snprintf(why, why_size, "no NSEC covers %s", ntxt(qname, t, sizeof(t)));
+		return false;
+	}
+	return true;
+}
+
 static enum hf_denial nsec_nxdomain(const struct hf_denial_in *in, const uint8_t *qname,
 				    char *why, size_t why_size)
 {
 	char t1[HF_NAME_TEXT_MAXLEN], t2[HF_NAME_TEXT_MAXLEN];
 	struct nsec_rec r;
 
-	if (nsec_find_match(in, qname, &r)) {
-		snprintf(why, why_size, "NSEC at %s proves it exists", ntxt(qname, t1, sizeof(t1)));
+	if (!nsec_absent(in, qname, &r, why, why_size))
 		return HF_DENIAL_MISSING;
-	}
-	if (!nsec_find_cover(in, qname, &r)) {
-		snprintf(why, why_size, "no NSEC covers %s", ntxt(qname, t1, sizeof(t1)));
-		return HF_DENIAL_MISSING;
-	}
 	if (name_below(r.next, qname)) {
 		snprintf(why, why_size, "%s is an empty non-terminal (NSEC next name %s)",
 			 ntxt(qname, t1, sizeof(t1)), ntxt(r.next, t2, sizeof(t2)));
@@ -473,7 +467,7 @@ static enum hf_denial nodata_at_name(bool has_type, bool has_cname, bool has_ns,
 	char t1[HF_NAME_TEXT_MAXLEN], tb[16];
 	if (has_type) {
 		snprintf(why, why_size, "%s at %s has %s", kind, ntxt(qname, t1, sizeof(t1)),
-			 type_txt(qtype, tb, sizeof(tb)));
+			 hf_type_to_text(qtype, tb, sizeof(tb)));
 		return HF_DENIAL_MISSING;
 	}
 	if (has_cname) {
@@ -521,7 +515,7 @@ static enum hf_denial nsec_nodata(const struct hf_denial_in *in, const uint8_t *
 	}
 	if (nsec_has(&w, qtype) || nsec_has(&w, HF_TYPE_CNAME)) {
 		snprintf(why, why_size, "NSEC at wildcard %s has %s", ntxt(wild, t1, sizeof(t1)),
-			 nsec_has(&w, qtype) ? type_txt(qtype, tb, sizeof(tb)) : "CNAME");
+			 nsec_has(&w, qtype) ? hf_type_to_text(qtype, tb, sizeof(tb)) : "CNAME");
 		return HF_DENIAL_MISSING;
 	}
 	return HF_DENIAL_PROVEN;
@@ -530,17 +524,11 @@ static enum hf_denial nsec_nodata(const struct hf_denial_in *in, const uint8_t *
 static enum hf_denial nsec_wildcard(const struct hf_denial_in *in, const uint8_t *qname,
 				    unsigned rrsig_labels, char *why, size_t why_size)
 {
-	char t1[HF_NAME_TEXT_MAXLEN], t2[HF_NAME_TEXT_MAXLEN];
+	char t2[HF_NAME_TEXT_MAXLEN];
 	struct nsec_rec r;
 
-	if (nsec_find_match(in, qname, &r)) {
-		snprintf(why, why_size, "NSEC at %s proves it exists", ntxt(qname, t1, sizeof(t1)));
+	if (!nsec_absent(in, qname, &r, why, why_size))
 		return HF_DENIAL_MISSING;
-	}
-	if (!nsec_find_cover(in, qname, &r)) {
-		snprintf(why, why_size, "no NSEC covers %s", ntxt(qname, t1, sizeof(t1)));
-		return HF_DENIAL_MISSING;
-	}
 	/* A closer encloser than the source of synthesis would have blocked the wildcard. */
 	unsigned ce = nsec_ce_labels(&r, qname);
 	if (ce > rrsig_labels) {
@@ -754,7 +742,7 @@ static enum hf_denial n3_nodata(struct n3_ctx *ctx, const uint8_t *qname, uint16
 	if (make_wildcard(name_suffix(qname, ce), wild) && n3_find_match(ctx, wild, &w)) {
 		if (nsec3_has(&w, qtype) || nsec3_has(&w, HF_TYPE_CNAME)) {
 			snprintf(why, why_size, "NSEC3 at wildcard %s has %s", ntxt(wild, t1, sizeof(t1)),
-				 nsec3_has(&w, qtype) ? type_txt(qtype, tb, sizeof(tb)) : "CNAME");
+				 nsec3_has(&w, qtype) ? hf_type_to_text(qtype, tb, sizeof(tb)) : "CNAME");
 			return HF_DENIAL_MISSING;
 		}
 		return HF_DENIAL_PROVEN;

@@ -7,6 +7,7 @@
  * zone that has the RRSIG's key tag and algorithm and the Zone Key bit
  * (RFC 4035 §5.3.1). The first pair that verifies makes the RRset SECURE.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "include/holdfast/defines.h"
 #include "include/holdfast/errcode.h"
 #include "include/holdfast/name.h"
+#include "include/holdfast/rrtype.h"
 #include "control/dnssec/crypto.h"
 #include "control/resolver/resolver_impl.h"
 
@@ -35,18 +37,14 @@ void hf_verdict_set(struct hf_verdict *v, uint8_t sec, int ede, const char *fmt,
 
 const char *hf_val_type_name(uint16_t type, char *buf, size_t size)
 {
-	static const struct { uint16_t type; const char *name; } names[] = {
-		{ HF_TYPE_A, "a" }, { HF_TYPE_NS, "ns" }, { HF_TYPE_CNAME, "cname" },
-		{ HF_TYPE_SOA, "soa" }, { HF_TYPE_PTR, "ptr" }, { HF_TYPE_MX, "mx" },
-		{ HF_TYPE_TXT, "txt" }, { HF_TYPE_AAAA, "aaaa" }, { HF_TYPE_SRV, "srv" },
-		{ HF_TYPE_DNAME, "dname" }, { HF_TYPE_DS, "ds" }, { HF_TYPE_RRSIG, "rrsig" },
-		{ HF_TYPE_NSEC, "nsec" }, { HF_TYPE_DNSKEY, "dnskey" }, { HF_TYPE_NSEC3, "nsec3" },
-		{ HF_TYPE_NSEC3PARAM, "nsec3param" }, { HF_TYPE_HTTPS, "https" }, { HF_TYPE_SVCB, "svcb" },
-	};
-	for (size_t i = 0; i < HF_ARRAY_SIZE(names); i++)
-		if (names[i].type == type)
-			return names[i].name;
-	snprintf(buf, size, "type%u", type);
+	/* Lower case, as operators write "example.de/nsec3". */
+	char upper[16];
+	const char *name = hf_type_to_text(type, upper, sizeof(upper));
+	size_t i = 0;
+	for (; name[i] && i + 1 < size; i++)
+		buf[i] = (char)tolower((unsigned char)name[i]);
+	if (size)
+		buf[i] = '\0';
 	return buf;
 }
 
