@@ -597,8 +597,11 @@ int hf_link_purge(struct hf_link *link, const uint8_t *name, bool subtree)
 	uint64_t now = hf_shm_now_ns();
 	memcpy(buf, &m, HF_MSG_PURGE_LEN(len));
 	memcpy(buf + HF_MSG_PURGE_LEN(len), &now, sizeof(now));
-	return hf_ring_enqueue(hf_shm_ops_ring(link->shm), HF_MSG_PURGE, buf,
-			       (uint32_t)HF_MSG_PURGE_TS_LEN(len));
+	int rc = hf_ring_enqueue(hf_shm_ops_ring(link->shm), HF_MSG_PURGE, buf,
+				 (uint32_t)HF_MSG_PURGE_TS_LEN(len));
+	if (rc == 0)
+		hf_shm_doorbell_ring(link->shm);
+	return rc;
 }
 
 struct hf_link *hf_link_create(uv_loop_t *loop, const struct hf_link_config *cfg)

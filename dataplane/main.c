@@ -8,8 +8,10 @@
  * attaches to, opens the ports, and starts one polling worker per configured
  * lcore, each owning one RX/TX queue pair. The main lcore does not poll
  * packets: it beats the heartbeat, sweeps the cache (CLOCK eviction) and
- * prints statistics, sleeping in between.
+ * prints statistics, sleeping in between (on the shm doorbell, which the
+ * control plane rings when it asks something of the dataplane).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
@@ -44,7 +46,7 @@ RTE_LOG_REGISTER(hf_logtype_dp, hf.dp.main, INFO);
 	rte_log(RTE_LOG_##level, hf_logtype_dp, "holdfast-dataplane: " __VA_ARGS__)
 
 #define HF_EAL_ARGV_MAX (HF_CONF_EAL_ARGS_MAX + 2)
-#define HF_MAIN_TICK_US 100         /* main lcore wakes every 100 us: an NTA's purge waits at most that */
+#define HF_MAIN_TICK_PRESSURE_NS UINT64_C(100000)  /* sweep period while the cache is over its low watermark */
 #define HF_STATS_PERIOD_NS UINT64_C(10000000000)
 #define HF_SWEEP_IDLE_NS UINT64_C(100000000)  /* sweep period while memory is plentiful */
 #define HF_PENDING_QUESTIONS 4096   /* outstanding questions per worker */
@@ -311,48 +313,82 @@ static void hf_print_stats(struct hf_dataplane *dp)
 	       (unsigned long long)cs.bytes);
 }
 
-/* The main lcore's loop: heartbeat, cache sweeps, statistics. */
+/* Nanoseconds from now until the earliest of the deadlines, within [0, max]. */
+static uint64_t hf_until(uint64_t now, uint64_t max, const uint64_t *deadline, unsigned n)
+{
+	uint64_t wait = max;
+	for (unsigned i = 0; i < n; i++) {
+		if (deadline[i] <= now)
+			return 0;
+		if (deadline[i] - now < wait)
+			wait = deadline[i] - now;
+	}
+	return wait;
+}
+
+/*
+ * The main lcore's loop: heartbeat, cache sweeps, statistics, and what the
+ * control plane asks (ops ring, override sets). Between jobs it sleeps on
+ * the shm doorbell until the next deadline: on a small host it shares a CPU
+ * with a worker, and a wake-up every 100 us cost that worker a fifth of its
+ * answers (docs/benchmarks.md), while the doorbell brings an operator's
+ * purge here at once.
+ */
 static void hf_dataplane_run(struct hf_dataplane *dp)
 {
 	struct hf_worker_clock now;
 	struct hf_cache_stats cs;
-	uint64_t next_beat = 0, next_stats = 0, next_sweep = 0, next_hits = 0;
+	enum { BEAT, SWEEP, HITS, STATS, N_DEADLINES };
+	uint64_t next[N_DEADLINES] = { 0 };
 	const uint64_t low_water = dp->conf.cache.size / 100 * HF_CACHE_LOW_PCT;
 
 	urcu_qsbr_register_thread();
 	while (!atomic_load(&hf_stop)) {
+		/* Read before looking: a ring from now on ends the wait below. */
+		const uint32_t bell = hf_shm_doorbell_peek(dp->shm);
+		bool again = false;
+
 		hf_worker_clock_read(&now);
-		if (now.mono_ns >= next_beat) {
+		if (now.mono_ns >= next[BEAT]) {
 			hf_shm_heartbeat(dp->shm, now.mono_ns);
-			next_beat = now.mono_ns + HF_SHM_HEARTBEAT_NS;
+			next[BEAT] = now.mono_ns + HF_SHM_HEARTBEAT_NS;
 		}
-		/* Sweep every tick while the cache is above its low watermark;
-		 * otherwise only the stale-window expiry needs the hand to move,
-		 * and a sweep every 100 ms does that without taking the CPU a
-		 * worker may share with us. */
 		/* Operations first: an NTA's purge or a rule set is waited for by an operator. */
-		hf_ops_poll(dp->shm, dp->cache, &dp->ops_stats);
+		if (hf_ops_poll(dp->shm, dp->cache, &dp->ops_stats) == HF_OPS_BURST)
+			again = true;  /* more may be waiting */
 		int ovr = hf_ovr_poll(dp->ovr, dp->shm);
-		if (ovr < 0)
+		if (ovr == -EAGAIN)
+			again = true;  /* the slot changed under us: read the newer one */
+		else if (ovr < 0)
 			DP_LOG(WARNING, "override rule set refused: %s\n", strerror(-ovr));
+		/* Sweep every HF_MAIN_TICK_PRESSURE_NS while the cache is above
+		 * its low watermark; otherwise only the stale-window expiry
+		 * needs the hand to move, and a sweep every 100 ms does that. */
 		hf_cache_stats(dp->cache, &cs);
-		if (cs.bytes > low_water || now.mono_ns >= next_sweep) {
+		const bool pressure = cs.bytes > low_water;
+		if (pressure || now.mono_ns >= next[SWEEP]) {
 			hf_cache_sweep(dp->cache, now.real_s);
-			next_sweep = now.mono_ns + HF_SWEEP_IDLE_NS;
+			next[SWEEP] = now.mono_ns + HF_SWEEP_IDLE_NS;
 		}
-		if (now.mono_ns >= next_hits) {
+		if (now.mono_ns >= next[HITS]) {
 			hf_ovr_publish_hits(dp->ovr, dp->shm);
-			next_hits = now.mono_ns + UINT64_C(1000000000);
+			next[HITS] = now.mono_ns + UINT64_C(1000000000);
 		}
-		if (now.mono_ns >= next_stats) {
-			if (next_stats)
+		if (now.mono_ns >= next[STATS]) {
+			if (next[STATS])
 				hf_print_stats(dp);
-			next_stats = now.mono_ns + HF_STATS_PERIOD_NS;
+			next[STATS] = now.mono_ns + HF_STATS_PERIOD_NS;
 		}
 		urcu_qsbr_quiescent_state();
+		if (again)
+			continue;
+		uint64_t wait = hf_until(now.mono_ns, pressure ? HF_MAIN_TICK_PRESSURE_NS
+							       : HF_SHM_DOORBELL_MAX_SLEEP_NS,
+					 next, N_DEADLINES);
 		/* Sleeping offline so that writers' grace periods need not wait for us. */
 		urcu_qsbr_thread_offline();
-		usleep(HF_MAIN_TICK_US);
+		if (wait > 0)
+			(void)hf_shm_doorbell_wait(dp->shm, bell, wait);
 		urcu_qsbr_thread_online();
 	}
 	urcu_qsbr_unregister_thread();

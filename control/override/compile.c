@@ -348,6 +348,7 @@ int hf_ovr_publish(struct hf_shm *shm, const struct hf_ovr_image *img,
 		return rc;
 	/* Release: whoever sees gen sees the whole slot. */
 	atomic_store_explicit(&st->published, gen, memory_order_release);
+	hf_shm_doorbell_ring(shm);
 	if (generation)
 		*generation = gen;
 	return 0;

@@ -14,7 +14,7 @@
  * control plane attaches to it. There is no other shared object: the rings,
  * the statistics and the override rule sets all live in the region.
  *
- * Region layout (ABI version 2; offsets in bytes; every part starts on a
+ * Region layout (ABI version 3; offsets in bytes; every part starts on a
  * 4 KiB boundary; sizes are those of this build and are recorded in the
  * header so that a peer of another build is refused, not misread):
  *
@@ -82,6 +82,7 @@
  *   L8  512  override, control:  u64 published (generation; slot = generation % 2)
  *   L10 640  override, dataplane: u64 loaded, u64 applied, i64 error,
  *            u64 error_generation
+ *   L12 768  doorbell:           u32 (a futex word; see "Doorbell" below)
  *       ...  zero up to header_size (4096)
  * (L1 also records override_slot_size and override_slot_count.)
  *
@@ -97,7 +98,8 @@
  *  - miss ring i: producer = worker i, consumer = control.
  *  - fill ring i: producer = control, consumer = worker i.
  *  - L8: the control plane that holds the claim; L10: the dataplane's main
- *    lcore (`applied`: its call_rcu thread). Override slots: the control
+ *    lcore (`applied`: its call_rcu thread). L12: the claiming control plane
+ *    (increments); the dataplane's main lcore only reads and waits on it. Override slots: the control
  *    plane, under the rule of "include/holdfast/override.h"; the hit block:
  *    the dataplane's main lcore.
  *  - stats i: worker i only; anyone may read (a monitor such as hf-stats
@@ -142,6 +144,22 @@
  *     and unmap. hf_shm_destroy() (dataplane): mark RETIRED, unlink the name
  *     if it still names this region, unmap.
  *
+ * Doorbell
+ * --------
+ * The dataplane's main lcore sleeps between its periodic jobs (heartbeat,
+ * sweeps, statistics), up to HF_SHM_DOORBELL_MAX_SLEEP_NS at a time; it
+ * shares a CPU with a worker on small hosts, so it must not wake thousands
+ * of times a second just to look at the ops ring. Instead the control plane
+ * rings the doorbell after it enqueues an operation or publishes an
+ * override rule set (hf_shm_doorbell_ring(): an increment with release,
+ * then FUTEX_WAKE), and the main lcore waits on the word
+ * (hf_shm_doorbell_wait(): FUTEX_WAIT on the value it read before it last
+ * looked at the ring and the override slots). A ring between that read and
+ * the wait changes the value, so the wait returns at once: no wake-up is
+ * lost. The futex is process-shared (not FUTEX_PRIVATE): both processes map
+ * the same tmpfs page. An operator's purge therefore reaches the main lcore
+ * in a wake-up's latency (tens of microseconds), not a polling period.
+ *
  * "Alive": a side is alive while its pid exists and its heartbeat is younger
  * than HF_SHM_PEER_TIMEOUT_NS. The pid test catches a crash at once; the
  * heartbeat catches a hung process, a reused pid, and a peer in another pid
@@ -174,7 +192,7 @@
 #include "include/holdfast/ring.h"
 
 #define HF_SHM_MAGIC          UINT64_C(0x54534146444c4f48) /*!< "HOLDFAST" in little-endian memory order */
-#define HF_SHM_ABI_VERSION    2U
+#define HF_SHM_ABI_VERSION    3U
 #define HF_SHM_NAME_PREFIX    "/holdfast."   /*!< object name = prefix + instance */
 #define HF_SHM_INSTANCE_MAX   64             /*!< longest instance name, bytes */
 #define HF_SHM_NAME_SIZE      (sizeof(HF_SHM_NAME_PREFIX) + HF_SHM_INSTANCE_MAX) /*!< buffer for a name, with NUL */
@@ -196,6 +214,7 @@
 
 #define HF_SHM_HEARTBEAT_NS   UINT64_C(100000000)  /*!< suggested heartbeat period: 100 ms */
 #define HF_SHM_PEER_TIMEOUT_NS UINT64_C(2000000000) /*!< a heartbeat older than 2 s means the side is dead */
+#define HF_SHM_DOORBELL_MAX_SLEEP_NS UINT64_C(10000000) /*!< longest doorbell wait of the dataplane: 10 ms */
 
 /*! Region state, header bytes 12..15. */
 enum hf_shm_state {
@@ -262,6 +281,8 @@ struct hf_shm_header {
 		_Atomic int64_t error;
 		_Atomic uint64_t error_generation;
 	} override;
+	/* L12-L13: the doorbell (a futex word), rung by the control plane. */
+	alignas(128) _Atomic uint32_t doorbell;
 };
 
 _Static_assert(offsetof(struct hf_shm_header, state) == 12, "frozen prefix");
@@ -274,6 +295,7 @@ _Static_assert(offsetof(struct hf_shm_header, cp_claim) == 384, "L6 layout");
 _Static_assert(offsetof(struct hf_shm_header, override_slot_size) == 88, "L1 layout");
 _Static_assert(offsetof(struct hf_shm_header, override.published) == 512, "L8 layout");
 _Static_assert(offsetof(struct hf_shm_header, override.loaded) == 640, "L10 layout");
+_Static_assert(offsetof(struct hf_shm_header, doorbell) == 768, "L12 layout");
 _Static_assert(sizeof(struct hf_shm_header) <= HF_SHM_HEADER_SIZE, "header fits its page");
 
 /*!
@@ -547,6 +569,28 @@ int hf_shm_heartbeat(struct hf_shm *shm, uint64_t now_ns);
  *         this one's claim.
  */
 int hf_shm_check(const struct hf_shm *shm);
+
+/*!
+ * \brief Control plane: wake the dataplane's main lcore (see "Doorbell").
+ *
+ * Call after enqueuing on the ops ring or publishing an override set. Costs
+ * a system call; operations are rare. Does nothing on a read-only handle.
+ */
+void hf_shm_doorbell_ring(struct hf_shm *shm);
+
+/*!
+ * \brief Dataplane: the doorbell's value, to pass to hf_shm_doorbell_wait()
+ *        after looking at everything the control plane may have rung for.
+ */
+uint32_t hf_shm_doorbell_peek(const struct hf_shm *shm);
+
+/*!
+ * \brief Dataplane: sleep until the doorbell moves past `seen` or timeout_ns
+ *        passes (whichever comes first; a signal also ends the wait).
+ *
+ * \return 0 (rung, or the value had already moved), -ETIMEDOUT, -EINTR.
+ */
+int hf_shm_doorbell_wait(struct hf_shm *shm, uint32_t seen, uint64_t timeout_ns);
 
 /*!
  * \brief Age of the other side's heartbeat.

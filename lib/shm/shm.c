@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -717,6 +719,35 @@ int hf_shm_check(const struct hf_shm *shm)
 	    atomic_load_explicit(&h->cp_claim, memory_order_acquire) != shm->claim)
 		return HF_ESHMTAKEN;
 	return 0;
+}
+
+void hf_shm_doorbell_ring(struct hf_shm *shm)
+{
+	if (shm->readonly)
+		return;
+	/* Release: whoever sees the new value sees the operation behind it. */
+	atomic_fetch_add_explicit(&shm->hdr->doorbell, 1, memory_order_release);
+	/* Process-shared (no FUTEX_PRIVATE_FLAG): the waiter is another process. */
+	(void)syscall(SYS_futex, &shm->hdr->doorbell, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+uint32_t hf_shm_doorbell_peek(const struct hf_shm *shm)
+{
+	return atomic_load_explicit(&shm->hdr->doorbell, memory_order_acquire);
+}
+
+int hf_shm_doorbell_wait(struct hf_shm *shm, uint32_t seen, uint64_t timeout_ns)
+{
+	const struct timespec ts = {
+		.tv_sec = (time_t)(timeout_ns / UINT64_C(1000000000)),
+		.tv_nsec = (long)(timeout_ns % UINT64_C(1000000000)),
+	};
+	/* The kernel compares the word with `seen` before it sleeps: a ring
+	 * after the caller's peek makes this return at once (EAGAIN). */
+	if (syscall(SYS_futex, &shm->hdr->doorbell, FUTEX_WAIT, seen, &ts, NULL, 0) == 0 ||
+	    errno == EAGAIN)
+		return 0;
+	return errno == ETIMEDOUT ? -ETIMEDOUT : -EINTR;
 }
 
 uint64_t hf_shm_peer_age_ns(const struct hf_shm *shm, uint64_t now_ns)

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -169,7 +170,7 @@ static void test_round_trip(void **state)
 	assert_null(hf_shm_miss_ring(cp, N_WORKERS));
 	assert_null(hf_shm_fill_ring(cp, N_WORKERS));
 	assert_null(hf_shm_stats(cp, N_WORKERS));
-	/* ABI 2: the override part after the workers, seen by both handles. */
+	/* Since ABI 2: the override part after the workers, seen by both handles. */
 	assert_int_equal(h->override_slot_size, HF_SHM_OVERRIDE_SLOT_SIZE);
 	assert_int_equal(h->override_slot_count, HF_SHM_OVERRIDE_SLOTS);
 	assert_int_equal(h->parts[HF_SHM_PART_OVERRIDE].offset,
@@ -601,6 +602,69 @@ static void test_consumer_resumes(void **state)
 	hf_shm_detach(cp);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The doorbell wakes the dataplane from another process, and loses no ring. */
+static void test_doorbell(void **state)
+{
+	struct fixture *f = *state;
+	struct hf_shm *cp;
+
+	create_dp(f);
+	/* Not rung: the wait runs out. */
+	uint32_t bell = hf_shm_doorbell_peek(f->dp);
+	uint64_t t0 = mono_ms();
+	assert_int_equal(hf_shm_doorbell_wait(f->dp, bell, 20 * 1000000ULL), -ETIMEDOUT);
+	assert_true(mono_ms() - t0 >= 15);
+
+	/* Rung between the peek and the wait: the wait returns at once. */
+	assert_int_equal(attach(f, &cp), 0);
+	hf_shm_doorbell_ring(cp);
+	t0 = mono_ms();
+	assert_int_equal(hf_shm_doorbell_wait(f->dp, bell, 10ULL * 1000000000ULL), 0);
+	assert_true(mono_ms() - t0 < 1000);
+	assert_int_equal(hf_shm_doorbell_peek(f->dp), bell + 1);
+	hf_shm_detach(cp);
+
+	/* Rung by another process while we sleep: woken long before the timeout. */
+	bell = hf_shm_doorbell_peek(f->dp);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct hf_shm *child;
+		char err[256];
+		usleep(50000);
+		if (hf_shm_attach(f->instance, &child, err, sizeof(err)) != 0)
+			_exit(1);
+		hf_shm_doorbell_ring(child);
+		hf_shm_detach(child);
+		_exit(0);
+	}
+	t0 = mono_ms();
+	int rc;
+	do  /* a wake for the futex word alone: a spurious 0 only if the value moved */
+		rc = hf_shm_doorbell_wait(f->dp, bell, 10ULL * 1000000000ULL);
+	while (rc == -EINTR);
+	assert_int_equal(rc, 0);
+	assert_true(mono_ms() - t0 < 5000);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(hf_shm_doorbell_peek(f->dp), bell + 1);
+
+	/* A read-only monitor cannot ring. */
+	struct hf_shm *ro;
+	assert_int_equal(hf_shm_open_ro(f->instance, &ro, f->err, sizeof(f->err)), 0);
+	hf_shm_doorbell_ring(ro);
+	assert_int_equal(hf_shm_doorbell_peek(f->dp), bell + 1);
+	hf_shm_detach(ro);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +683,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_second_dataplane, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consumer_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_doorbell, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
