@@ -29,6 +29,7 @@
 #include "control/link.h"
 #include "control/local.h"
 #include "control/log.h"
+#include "control/metrics.h"
 #include "control/operator.h"
 #include "control/privs.h"
 #include "control/resolver.h"
@@ -46,6 +47,8 @@ struct hf_control {
 	struct hf_link *link;
 	struct hf_operator *op;
 	struct hf_ctl_server *ctl;
+	struct hf_metrics *metrics;
+	uv_timer_t metrics_timer;
 	uv_signal_t sigint, sigterm;
 	int exit_code;
 	bool stopping;
@@ -74,6 +77,11 @@ static void hf_control_stop(struct hf_control *cp, int code)
 	 * a query that the link or the TCP server is about to free. The link
 	 * then detaches, which releases the claim so that a restarted control
 	 * plane attaches at once. */
+	if (cp->metrics) {
+		uv_close((uv_handle_t *)&cp->metrics_timer, NULL);
+		hf_metrics_stop(cp->metrics);
+		cp->metrics = NULL;
+	}
 	hf_resolver_destroy(cp->resolver);
 	cp->resolver = NULL;
 	hf_operator_close(cp->op);
@@ -108,6 +116,40 @@ static void hf_control_on_attach(void *ctx, struct hf_shm *shm)
 	struct hf_control *cp = ctx;
 	if (cp->op)
 		hf_operator_attached(cp->op, shm);
+}
+
+/* Renders the metrics text on the loop (control/metrics.h) and hands it over. */
+static void hf_control_on_metrics_timer(uv_timer_t *t)
+{
+	struct hf_control *cp = t->data;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (!out)
+		return;
+	hf_operator_metrics(cp->op, out);
+	if (fclose(out) == 0)
+		(void)hf_metrics_publish(cp->metrics, text, len);
+	free(text);
+}
+
+static int hf_control_start_metrics(struct hf_control *cp)
+{
+	char err[256];
+
+	if (cp->conf.control.metrics_listen.ss_family == AF_UNSPEC)
+		return 0;
+	cp->metrics = hf_metrics_start(&cp->conf.control.metrics_listen, err, sizeof(err));
+	if (!cp->metrics) {
+		hf_log_error(SYSTEM, "control.metrics-listen: %s", err);
+		return HF_EXIT_CONFIG;
+	}
+	uv_timer_init(&cp->loop, &cp->metrics_timer);
+	cp->metrics_timer.data = cp;
+	uv_timer_start(&cp->metrics_timer, hf_control_on_metrics_timer, 0, HF_METRICS_PERIOD_MS);
+	hf_log_info(SYSTEM, "metrics on port %u (GET /metrics)", hf_metrics_port(cp->metrics));
+	return 0;
 }
 
 static void hf_control_usage(FILE *out)
@@ -160,6 +202,7 @@ static int hf_control_start(struct hf_control *cp, const char *config)
 	struct hf_tcp_config tcfg = { 0 };
 	struct hf_link_config lcfg = { 0 };
 	char err[512];
+	int rc;
 
 	if (hf_conf_load(&cp->conf, config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "holdfast-control: %s\n", err);
@@ -219,6 +262,11 @@ static int hf_control_start(struct hf_control *cp, const char *config)
 		hf_log_error(SYSTEM, "control socket: %s", err);
 		return HF_EXIT_CONFIG;
 	}
+
+	/* A port below 1024 needs root too. */
+	rc = hf_control_start_metrics(cp);
+	if (rc != 0)
+		return rc;
 
 	if (hf_privs_drop(cp->conf.instance.user, err, sizeof(err)) < 0) {
 		hf_log_error(SYSTEM, "%s; refusing to run on with the privileges it started with",

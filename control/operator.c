@@ -8,6 +8,7 @@
 
 #include "control/ctl/nta.h"
 #include "control/log.h"
+#include "control/metrics.h"
 #include "control/operator.h"
 #include "control/override/sync.h"
 #include "include/holdfast/name.h"
@@ -183,6 +184,28 @@ static int hook_stats(void *ctx, json_object *out, char *err, size_t err_size)
 	json_object_object_add(o, "nta_rechecks_secure", json_object_new_uint64(op->recheck_secure));
 	json_object_object_add(out, "operator", o);
 	return 0;
+}
+
+void hf_operator_metrics(struct hf_operator *op, FILE *out)
+{
+	json_object *stats = json_object_new_object();
+	if (stats && hook_stats(op, stats, NULL, 0) == 0)
+		hf_metrics_render_json(out, "holdfast", NULL, stats);
+	json_object_put(stats);
+	struct hf_shm *shm = op->link ? hf_link_shm(op->link) : NULL;
+	fprintf(out, "holdfast_dataplane_attached %d\n",
+		op->link && hf_link_attached(op->link) ? 1 : 0);
+	if (!shm)
+		return;
+	for (unsigned i = 0; i < HF_STAT_COUNT; i++) {
+		const char *name = hf_shm_stat_name(i);
+		if (!name)
+			continue;
+		for (unsigned w = 0; w < hf_shm_n_workers(shm); w++)
+			fprintf(out, "holdfast_dataplane_worker_%s{worker=\"%u\"} %llu\n", name, w,
+				(unsigned long long)atomic_load_explicit(
+					&hf_shm_stats(shm, w)->counter[i], memory_order_relaxed));
+	}
 }
 
 static int hook_status(void *ctx, json_object *out, char *err, size_t err_size)

@@ -11,7 +11,9 @@
  *    (hf_resolver_probe()) and reports when it validates again; with
  *    control.nta-recheck-ends it ends the NTA.
  *  - cache flush: the same two purges, for a name or a subtree.
- *  - stats and status: the link's counters, the dataplane's presence.
+ *  - stats and status: the link's counters, the dataplane's presence; the
+ *    same counters as Prometheus text for the metrics endpoint
+ *    (hf_operator_metrics(), control/metrics.h).
  *
  * Purges that cannot be queued (the ops ring is full) are retried on a
  * timer until they are; while no dataplane is attached there is nothing to
@@ -23,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <uv.h>
 
@@ -57,6 +60,14 @@ void hf_operator_start(struct hf_operator *op, struct hf_ctl_server *ctl, struct
 
 /*! \brief A region was attached (struct hf_link_config.on_attach, ctx = op): send it the rules. */
 void hf_operator_attached(void *ctx, struct hf_shm *shm);
+
+/*!
+ * \brief Write the counters `holdfastctl stats` shows as Prometheus samples
+ *        (holdfast_<group>_<counter>), the dataplane's per worker too
+ *        (holdfast_dataplane_worker_<counter>{worker="N"}), and
+ *        holdfast_dataplane_attached (0 or 1).
+ */
+void hf_operator_metrics(struct hf_operator *op, FILE *out);
 
 /*! \brief Stop the timers (before the resolver, server and link go); frees itself later. */
 void hf_operator_close(struct hf_operator *op);

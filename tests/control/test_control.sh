@@ -20,6 +20,7 @@ cp_bin=${2:-$build/tests/control/hf-control-stub}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dp_bin=$build/dataplane/holdfast-dataplane
 tcp_addr=127.0.0.53
+metrics_port=$((19000 + $$ % 1000))
 
 if [[ $(id -u) != 0 ]] || ! command -v ip >/dev/null || ! command -v dig >/dev/null; then
 	echo "skip: needs root, iproute2 and dig"
@@ -86,6 +87,7 @@ cache:
   resolution-timeout: 1s
 control:
   listen-tcp: [$tcp_addr]
+  metrics-listen: "$tcp_addr:$metrics_port"
   control-socket: $work/ctl/control.sock
   special-use-names: [localhost., invalid., onion.]
 $hints
@@ -176,6 +178,25 @@ PY
 )
 check "TCP: malformed query gets FORMERR with its ID" grep -q '^abcd8181' <<<"$out"
 check "TCP: bad framing closes the connection" grep -q '^closed' <<<"$out"
+
+# --- the metrics endpoint (control.metrics-listen) --------------------------------
+# Rendered once a second: wait for a text that counts the queries above.
+metrics() { curl -s --max-time 5 "http://$tcp_addr:$metrics_port${1:-/metrics}"; }
+metrics_ready() {
+	for _ in $(seq 30); do
+		metrics | grep -qE '^holdfast_dataplane_dns_queries [1-9]' && return 0
+		sleep 0.2
+	done
+	return 1
+}
+check "metrics: served, with the dataplane's query count" metrics_ready
+out=$(metrics)
+check "metrics: the dataplane is attached" grep -qx 'holdfast_dataplane_attached 1' <<<"$out"
+check "metrics: the link's misses" grep -qE '^holdfast_link_misses [1-9][0-9]*$' <<<"$out"
+check "metrics: per worker, labelled" \
+	grep -qE '^holdfast_dataplane_worker_dns_queries\{worker="0"\} [1-9][0-9]*$' <<<"$out"
+check "metrics: every line a sample" bash -c '! grep -vqE "^[a-z_][a-z0-9_]*(\{[a-z]+=\"[0-9]+\"\})? -?[0-9.e+]+$"' <<<"$out"
+check "metrics: other paths 404" test "$(curl -s -o /dev/null -w '%{http_code}' "http://$tcp_addr:$metrics_port/")" = 404
 
 # --- control plane restarts under load ------------------------------------------
 dig_q @"$HF_SERVICE4" +short cached.example.test >/dev/null
