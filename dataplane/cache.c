@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include <urcu/urcu-qsbr.h>
@@ -56,6 +57,17 @@ _Static_assert(offsetof(struct hf_cache_entry, hash) == 16 &&
 /* Initial and minimum bucket count: small caches stay cheap, growth is automatic. */
 #define HF_CACHE_INIT_BUCKETS 1024
 
+/* The index (cache.h): one word per slot, HF_INDEX_WAYS slots per 64-byte
+ * bucket, one slot per HF_INDEX_BYTES_PER_SLOT bytes of max_bytes. */
+#define HF_INDEX_WAYS 8
+#define HF_INDEX_BYTES_PER_SLOT 128
+#define HF_INDEX_MIN_BUCKETS 4
+#define HF_INDEX_MAX_BUCKETS (UINT64_C(1) << 22)
+#define HF_INDEX_TAG_SHIFT 48
+#define HF_INDEX_PTR_MASK ((UINT64_C(1) << HF_INDEX_TAG_SHIFT) - 1)
+#define HF_INDEX_HUGE_PAGE ((size_t)2 << 20)
+_Static_assert(HF_INDEX_WAYS * sizeof(uint64_t) == HF_CACHE_LINE, "a bucket is one line");
+
 /*
  * A purge in progress: while the housekeeper walks the table removing a
  * name's (or a subtree's) entries, lookups already treat them as absent, so
@@ -73,6 +85,8 @@ struct hf_cache_barrier {
 struct hf_cache {
 	/* Read-mostly: every worker reads these on every probe. */
 	struct cds_lfht *ht;
+	_Atomic uint64_t *index;           /* index_mask + 1 buckets of HF_INDEX_WAYS words */
+	uint64_t index_mask;
 	struct hf_cache_barrier *barrier;  /* RCU-protected; NULL almost always */
 	uint64_t seed[2];
 	struct hf_cache_config cfg;
@@ -220,6 +234,100 @@ static int hf_cache_match_any(struct cds_lfht_node *node HF_UNUSED, const void *
 	return 1;
 }
 
+/* ---- The index in front of the table (cache.h, "Index"). */
+
+static inline _Atomic uint64_t *hf_index_bucket(const struct hf_cache *c, uint64_t hash)
+{
+	return c->index + ((hash >> 16) & c->index_mask) * HF_INDEX_WAYS;
+}
+
+/* A slot's word: the low 16 bits of the hash above the entry's address. */
+static inline uint64_t hf_index_word(const struct hf_cache_entry *e)
+{
+	return e->hash << HF_INDEX_TAG_SHIFT | (uint64_t)(uintptr_t)e;
+}
+
+static inline struct hf_cache_entry *hf_index_entry(uint64_t word)
+{
+	return (struct hf_cache_entry *)(uintptr_t)(word & HF_INDEX_PTR_MASK);
+}
+
+/* The entry of key k among the bucket's slots, or NULL (then ask the table). */
+static struct hf_cache_entry *hf_index_find(const struct hf_cache *c, const struct hf_cache_key *k,
+					    uint64_t hash)
+{
+	const _Atomic uint64_t *b = hf_index_bucket(c, hash);
+	const uint64_t tag = hash << HF_INDEX_TAG_SHIFT;
+
+	for (unsigned i = 0; i < HF_INDEX_WAYS; i++) {
+		/* Acquire pairs with the publishing CAS: the entry is whole. */
+		uint64_t w = atomic_load_explicit(&b[i], memory_order_acquire);
+		if ((w & ~HF_INDEX_PTR_MASK) != tag || w == tag)
+			continue;
+		struct hf_cache_entry *e = hf_index_entry(w);
+		if (e->hash == hash && hf_cache_match(&e->node, k))
+			return e;
+	}
+	return NULL;
+}
+
+void hf_cache_prefetch(const struct hf_cache *c, uint64_t hash)
+{
+	__builtin_prefetch(hf_index_bucket(c, hash));
+}
+
+/*
+ * Put a new entry in its bucket before the table has it: in the slot of an
+ * entry of the same key (which the table is about to displace), else an
+ * empty one, else over another entry (which the table still finds). Best
+ * effort: a lost race leaves e to the table alone.
+ */
+static void hf_index_publish(struct hf_cache *c, struct hf_cache_entry *e,
+			     const struct hf_cache_key *k)
+{
+	if ((uintptr_t)e & ~HF_INDEX_PTR_MASK)
+		return;  /* an address the tag would clobber: the table alone finds it */
+	_Atomic uint64_t *b = hf_index_bucket(c, e->hash);
+	const uint64_t tag = e->hash << HF_INDEX_TAG_SHIFT;
+	unsigned slot = HF_INDEX_WAYS, empty = HF_INDEX_WAYS;
+	uint64_t seen = 0;
+
+	for (unsigned i = 0; i < HF_INDEX_WAYS; i++) {
+		uint64_t w = atomic_load_explicit(&b[i], memory_order_acquire);
+		if (w == 0) {
+			if (empty == HF_INDEX_WAYS)
+				empty = i;
+		} else if ((w & ~HF_INDEX_PTR_MASK) == tag && hf_cache_match(&hf_index_entry(w)->node, k)) {
+			slot = i;
+			seen = w;
+			break;
+		}
+	}
+	if (slot == HF_INDEX_WAYS) {
+		/* No older answer here: an empty slot, else one the hash picks. */
+		slot = empty != HF_INDEX_WAYS ? empty : (unsigned)(e->hash >> 61) % HF_INDEX_WAYS;
+		seen = atomic_load_explicit(&b[slot], memory_order_relaxed);
+	}
+	/* Release: a reader that loads the word sees the entry's contents. */
+	(void)atomic_compare_exchange_strong_explicit(&b[slot], &seen, hf_index_word(e),
+						      memory_order_release, memory_order_relaxed);
+}
+
+/* Take a removed entry out of the index, before its grace period starts. */
+static void hf_index_forget(struct hf_cache *c, const struct hf_cache_entry *e)
+{
+	_Atomic uint64_t *b = hf_index_bucket(c, e->hash);
+	const uint64_t word = hf_index_word(e);
+
+	for (unsigned i = 0; i < HF_INDEX_WAYS; i++) {
+		uint64_t expected = word;
+		/* Fails only if the slot holds something else: then e is not there. */
+		if (atomic_compare_exchange_strong_explicit(&b[i], &expected, 0, memory_order_relaxed,
+							    memory_order_relaxed))
+			return;
+	}
+}
+
 static void hf_cache_free_cb(struct rcu_head *head)
 {
 	struct hf_cache_entry *e = hf_entry_of_rcu(head);
@@ -236,6 +344,9 @@ static void hf_cache_retire(struct hf_cache *c, struct hf_cache_entry *e)
 	hf_uncount(&c->bytes, size);
 	hf_uncount(&c->entries, 1);
 	hf_count(&c->retired_bytes, size);
+	/* Out of the index before call_rcu(): no reader may find it after its
+	 * grace period has begun. */
+	hf_index_forget(c, e);
 	urcu_qsbr_call_rcu(&e->rcu, hf_cache_free_cb);
 }
 
@@ -270,6 +381,29 @@ struct hf_cache *hf_cache_create(const struct hf_cache_config *cfg)
 		       cfg->max_bytes % 100 * HF_CACHE_LOW_PCT / 100;
 	c->hard_bytes = cfg->max_bytes / 100 * HF_CACHE_HARD_PCT +
 			cfg->max_bytes % 100 * HF_CACHE_HARD_PCT / 100;
+	uint64_t buckets = HF_INDEX_MIN_BUCKETS;
+	while (buckets < HF_INDEX_MAX_BUCKETS &&
+	       buckets * HF_INDEX_WAYS * HF_INDEX_BYTES_PER_SLOT < cfg->max_bytes)
+		buckets *= 2;
+	const size_t index_size = buckets * HF_CACHE_LINE;
+	void *index = NULL;
+	if (index_size >= HF_INDEX_HUGE_PAGE) {
+		/* Every probe lands on a random bucket: with 4 KiB pages a big
+		 * index would cost a TLB miss (a page walk the prefetch waits
+		 * for) per question. Transparent huge pages where the kernel
+		 * allows them (madvise mode); an advice refused changes nothing. */
+		if (posix_memalign(&index, HF_INDEX_HUGE_PAGE, index_size) != 0)
+			index = NULL;
+		else
+			(void)madvise(index, index_size, MADV_HUGEPAGE);
+	} else {
+		index = aligned_alloc(HF_CACHE_LINE, index_size);
+	}
+	if (!index)
+		goto err_free_cache;
+	memset(index, 0, index_size);
+	c->index = index;
+	c->index_mask = buckets - 1;
 	/* ACCOUNTING lets the table shrink again after a flush. */
 	c->ht = cds_lfht_new_flavor(HF_CACHE_INIT_BUCKETS, HF_CACHE_INIT_BUCKETS, 0,
 				    CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
@@ -279,6 +413,7 @@ struct hf_cache *hf_cache_create(const struct hf_cache_config *cfg)
 	return c;
 
 err_free_cache:
+	free(c->index);
 	free(c);
 	return NULL;
 }
@@ -304,6 +439,7 @@ void hf_cache_destroy(struct hf_cache *c)
 	hf_require(rc == 0);
 	if (was_online)
 		urcu_qsbr_thread_online();
+	free(c->index);
 	free(c);
 }
 
@@ -325,13 +461,15 @@ static void hf_barrier_free(struct rcu_head *head)
 const struct hf_cache_entry *hf_cache_lookup(struct hf_cache *c, const struct hf_cache_key *k,
 					     uint64_t hash)
 {
-	struct cds_lfht_iter iter;
-
-	cds_lfht_lookup(c->ht, hash, hf_cache_match, k, &iter);
-	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
-	if (!node)
-		return NULL;
-	struct hf_cache_entry *e = hf_entry_of_node(node);
+	struct hf_cache_entry *e = hf_index_find(c, k, hash);
+	if (hf_unlikely(!e)) {
+		struct cds_lfht_iter iter;
+		cds_lfht_lookup(c->ht, hash, hf_cache_match, k, &iter);
+		struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
+		if (!node)
+			return NULL;
+		e = hf_entry_of_node(node);
+	}
 	const struct hf_cache_barrier *b = rcu_dereference(c->barrier);
 	if (hf_unlikely(b != NULL) && hf_barred(b, e))
 		return NULL;
@@ -438,6 +576,9 @@ int hf_cache_insert(struct hf_cache *c, const struct hf_fill_view *v, uint32_t n
 	hf_count(&c->bytes, size);
 	hf_count(&c->entries, 1);
 	hf_count(&c->inserts, 1);
+	/* The index first: once the table has e, a sweep or purge may remove it
+	 * at once, and its hf_index_forget() must find it already there. */
+	hf_index_publish(c, e, &key);
 	struct cds_lfht_node *old = cds_lfht_add_replace(c->ht, e->hash, hf_cache_match, &key,
 							 &e->node);
 	if (old) {
@@ -572,6 +713,15 @@ unsigned hf_cache_purge(struct hf_cache *c, const uint8_t *name, bool subtree)
 	}
 	hf_count(&c->purged, n);
 	return n;
+}
+
+bool hf_cache_index_holds(const struct hf_cache *c, const struct hf_cache_entry *e)
+{
+	const _Atomic uint64_t *b = hf_index_bucket(c, e->hash);
+	for (unsigned i = 0; i < HF_INDEX_WAYS; i++)
+		if (atomic_load_explicit(&b[i], memory_order_acquire) == hf_index_word(e))
+			return true;
+	return false;
 }
 
 void hf_cache_stats(const struct hf_cache *c, struct hf_cache_stats *out)

@@ -14,11 +14,32 @@
  * (urcu_qsbr_register_thread()) and is online while it does.
  *
  * Readers: the workers. A worker hashes the questions of a burst
- * (hf_cache_hash()), probes (hf_cache_lookup()), and builds its responses
- * straight from the returned entries. A lookup takes no lock and writes
- * nothing shared except the entry's CLOCK bit, and only when that bit is 0
- * (a relaxed store), so a hot entry's cache line is not bounced between
- * cores on every hit.
+ * (hf_cache_hash()) and prefetches their index buckets (hf_cache_prefetch()),
+ * probes (hf_cache_lookup()), and builds its responses straight from the
+ * returned entries. A lookup takes no lock and writes nothing shared except
+ * the entry's CLOCK bit, and only when that bit is 0 (a relaxed store), so a
+ * hot entry's cache line is not bounced between cores on every hit.
+ *
+ * Index: in front of the table sits a fixed array of 64-byte buckets of
+ * eight slots, each slot one word: an entry's address in the low 48 bits,
+ * the low 16 bits of its hash above them (zero: empty). A probe reads the
+ * one bucket its hash names (prefetched a pass earlier, so the burst's
+ * misses overlap) and compares tags, then the key of a matching entry; only
+ * when that finds nothing does it ask the table, whose lookup costs two
+ * dependent misses and can be neither prefetched nor batched. The index is
+ * a hint, never the truth: a slot may be lost to a race or overwritten by
+ * another entry of its bucket (the table still has it), and a probe accepts
+ * an entry only after comparing its whole key. Slots change by
+ * compare-and-swap only. The rules that keep it safe:
+ *   - an inserting worker writes the new entry's slot (release) before
+ *     cds_lfht_add_replace() publishes it in the table, and never after;
+ *   - whoever removes an entry from the table clears its slot (if it is
+ *     still there) before handing the entry to call_rcu().
+ * So once an entry's grace period has begun, no slot holds it and no
+ * reader can pick it up afresh; a reader that took it earlier is covered
+ * by the grace period like any table reader. Between the removal and the
+ * clear, a probe may still find the entry (as a table lookup racing a
+ * removal may): a purge's barrier (below) hides such entries.
  *
  * Writers:
  *   - the workers insert when a fill arrives (hf_cache_insert()):
@@ -58,8 +79,9 @@
  * of that come: entries removed but still waiting for their grace period
  * (retired_bytes in the stats: what was removed during about one grace
  * period, i.e. one sweep's evictions plus the replacements made meanwhile;
- * a thread that stays online without quiescing stalls the frees), the hash
- * table's bucket arrays
+ * a thread that stays online without quiescing stalls the frees), the index
+ * (one 8-byte slot per 128 bytes of max_bytes, i.e. 1/16 of it, allocated
+ * at creation: 4 to 2^22 buckets), the hash table's bucket arrays
  * (a few words per bucket, auto-resized by liburcu) and malloc's own overhead.
  *
  * Time: entry times are uint32 seconds of CLOCK_REALTIME, as read by the
@@ -271,6 +293,13 @@ void hf_cache_destroy(struct hf_cache *c);
 uint64_t hf_cache_hash(const struct hf_cache *c, const struct hf_cache_key *k);
 
 /*!
+ * \brief Prefetch the index bucket of a hash, a pass before hf_cache_lookup()
+ *        of the same hash, so that a burst's probes do not wait on memory
+ *        one after the other.
+ */
+void hf_cache_prefetch(const struct hf_cache *c, uint64_t hash);
+
+/*!
  * \brief Find the entry of a key, whatever its age.
  *
  * The caller must be a registered QSBR thread, online; it may use the entry
@@ -334,6 +363,12 @@ size_t hf_cache_sweep(struct hf_cache *c, uint32_t now);
  * \return Number of entries removed.
  */
 unsigned hf_cache_purge(struct hf_cache *c, const uint8_t *name, bool subtree);
+
+/*!
+ * \brief Does the index (not only the table) hold this entry? For tests and
+ *        assertions; any registered online thread.
+ */
+bool hf_cache_index_holds(const struct hf_cache *c, const struct hf_cache_entry *e);
 
 /*!
  * \brief Read the counters (each one relaxed; together they are not a

@@ -465,9 +465,9 @@ static void hf_lookup_burst(struct hf_worker *w, struct hf_lookup *lk, unsigned 
 		ovr_gen = (uint32_t)set->generation ? (uint32_t)set->generation : 1;
 
 	/* Three passes over the burst, so that memory latency overlaps instead
-	 * of queueing behind each step: hash every question; probe, and
-	 * prefetch each hit's rendered message (the probe read only the
-	 * entry's first line); then answer. The entries stay valid until this
+	 * of queueing behind each step: hash every question and prefetch its
+	 * index bucket; probe, and prefetch each hit's rendered message (the
+	 * probe read only the entry's first line and its name); then answer. The entries stay valid until this
 	 * turn's quiescent state. */
 	for (unsigned i = 0; i < n; i++) {
 		lk[i].key = (struct hf_cache_key){
@@ -475,6 +475,7 @@ static void hf_lookup_burst(struct hf_worker *w, struct hf_lookup *lk, unsigned 
 			.name_len = lk[i].q.qname_len, .variant = lk[i].q.variant,
 		};
 		lk[i].hash = hf_cache_hash(w->cfg.cache, &lk[i].key);
+		hf_cache_prefetch(w->cfg.cache, lk[i].hash);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		const struct hf_cache_entry *e = hf_cache_lookup(w->cfg.cache, &lk[i].key, lk[i].hash);

@@ -597,6 +597,74 @@ static void test_purge(void **state)
 	hf_cache_destroy(c);
 }
 
+/* The index in front of the table: new entries in it, removed ones out of
+ * it, and everything found through the table when a bucket overflows. */
+static void test_index(void **state)
+{
+	(void)state;
+	char name[32];
+	struct hf_cache *c = make_cache(1 << 20, 0);
+
+	struct fill_spec s = spec("a.example");
+	assert_int_equal(insert(c, &s, NOW), 0);
+	const struct hf_cache_entry *e1 = lookup(c, "a.example", HF_TYPE_A, 0);
+	assert_non_null(e1);
+	assert_true(hf_cache_index_holds(c, e1));
+	/* A replacement takes the slot of the entry it displaces. */
+	s.ttl = 77;
+	assert_int_equal(insert(c, &s, NOW), 0);
+	const struct hf_cache_entry *e2 = lookup(c, "a.example", HF_TYPE_A, 0);
+	assert_non_null(e2);
+	assert_ptr_not_equal(e1, e2);
+	assert_int_equal(e2->expires, NOW + 77);
+	assert_true(hf_cache_index_holds(c, e2));
+	assert_false(hf_cache_index_holds(c, e1));
+	/* Purged: out of both. */
+	uint8_t wire[HF_NAME_MAXLEN];
+	hf_name_from_text("a.example", wire);
+	assert_int_equal(hf_cache_purge(c, wire, false), 1);
+	assert_false(hf_cache_index_holds(c, e2));
+	assert_null(lookup(c, "a.example", HF_TYPE_A, 0));
+	wait_frees();
+	hf_cache_destroy(c);
+
+	/* A cache of 4 KiB has the smallest index, 4 buckets of 8 slots; filled
+	 * to its hard limit (5 KiB), it holds more entries than that, and the
+	 * table finds what the index lost. */
+	c = make_cache(4096, 0);
+	unsigned n = 0, indexed = 0;
+	for (; n < 100; n++) {
+		numbered(name, sizeof(name), n);
+		struct fill_spec f = spec(name);
+		int rc = insert(c, &f, NOW);
+		if (rc == -ENOSPC)
+			break;
+		assert_int_equal(rc, 0);
+	}
+	assert_true(n > 4 * 8);
+	for (unsigned i = 0; i < n; i++) {
+		numbered(name, sizeof(name), i);
+		const struct hf_cache_entry *e = lookup(c, name, HF_TYPE_A, 0);
+		assert_non_null(e);
+		assert_memory_equal(hf_cache_entry_msg(e) + 13, name, 5);
+		indexed += hf_cache_index_holds(c, e);
+	}
+	assert_true(indexed > 0 && indexed <= 4 * 8);
+	/* Evicted entries leave the index too. */
+	hf_cache_sweep(c, NOW);   /* clears the CLOCK bits the lookups set */
+	hf_cache_sweep(c, NOW);   /* evicts down to the low watermark */
+	struct hf_cache_stats st;
+	hf_cache_stats(c, &st);
+	assert_true(st.evictions > 0);
+	for (unsigned i = 0; i < n; i++) {
+		numbered(name, sizeof(name), i);
+		const struct hf_cache_entry *e = lookup(c, name, HF_TYPE_A, 0);
+		if (e)
+			assert_memory_equal(hf_cache_entry_msg(e) + 13, name, 5);
+	}
+	hf_cache_destroy(c);
+}
+
 static void test_enospc(void **state)
 {
 	(void)state;
@@ -842,6 +910,7 @@ int main(void)
 		cmocka_unit_test(test_sweep_wrap),
 		cmocka_unit_test(test_purge),
 		cmocka_unit_test(test_enospc),
+		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_concurrency),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
