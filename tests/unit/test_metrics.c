@@ -75,23 +75,28 @@ static void test_render(void **state)
 }
 
 /* One HTTP/1.0 exchange; returns the whole response (status line, headers, body). */
-static char *http(uint16_t port, int family, const char *request)
+/* The loopback address of a family, with a port; returns its length. */
+static socklen_t loopback(struct sockaddr_storage *ss, int family, uint16_t port)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t sl;
+	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
 		a->sin6_family = AF_INET6;
 		a->sin6_port = htons(port);
 		a->sin6_addr = in6addr_loopback;
-		sl = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sl = sizeof(*a);
+		return sizeof(*a);
 	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+	a->sin_family = AF_INET;
+	a->sin_port = htons(port);
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sizeof(*a);
+}
+
+static char *http(uint16_t port, int family, const char *request)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = loopback(&ss, family, port);
 	int fd = socket(family, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
 	struct timeval tv = { .tv_sec = 5 };
@@ -118,18 +123,8 @@ static const char *body_of(const char *response)
 
 static struct hf_metrics *start(int family, char *err, size_t err_size, uint16_t port)
 {
-	struct sockaddr_storage ss = { 0 };
-	if (family == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		a->sin6_addr = in6addr_loopback;
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	}
+	struct sockaddr_storage ss;
+	(void)loopback(&ss, family, port);
 	return hf_metrics_start(&ss, err, err_size);
 }
 
