@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "include/holdfast/name.h"
+#include "control/dnssec/crypto.h"
 #include "control/resolver/rand.h"
 #include "control/resolver/resolver_impl.h"
 
@@ -345,9 +346,10 @@ static struct hf_rrset *usable(const struct hf_req *q, struct hf_rrset *s)
 	bool ok = s->sec != HF_SEC_BOGUS;
 	if (ok && s->sec == HF_SEC_UNCHECKED && s->n_sig > 0) {
 		uint16_t len;
+		struct hf_rrsig sig;
 		const uint8_t *rd = hf_rrset_rdata(s, s->n_rr, &len);
-		/* RRSIG labels (octet 3) below the owner's: synthesised from a wildcard. */
-		if (rd && len > 3 && rd[3] < hf_name_labels(s->owner))
+		/* Fewer RRSIG labels than the owner has: synthesised from a wildcard. */
+		if (rd && hf_rrsig_parse(rd, len, &sig) == 0 && sig.labels < hf_name_labels(s->owner))
 			ok = false;
 	}
 	if (!ok) {
