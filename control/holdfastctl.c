@@ -440,16 +440,24 @@ static int cmd_nta(int argc, char **argv)
 			if (cnt == 0)
 				printf("no negative trust anchors\n");
 			else
-				printf("%-32s %-20s %-10s %-20s %s\n", "ZONE", "EXPIRES (UTC)",
-				       "REMAINING", "ADDED (UTC)", "REASON");
+				printf("%-32s %-20s %-10s %-20s %-22s %s\n", "ZONE", "EXPIRES (UTC)",
+				       "REMAINING", "ADDED (UTC)", "LAST RECHECK", "REASON");
 			for (size_t i = 0; i < cnt; i++) {
-				char c[40];
+				char c[40], d[48], ago[32];
 
 				n = json_object_array_get_idx(list, i);
 				fmt_time(jint(n, "expires"), a, sizeof(a));
 				fmt_remaining(jint(n, "remaining"), b, sizeof(b));
 				fmt_time(jint(n, "added"), c, sizeof(c));
-				printf("%-32s %-20s %-10s %-20s %s\n", jstr(n, "zone"), a, b, c,
+				/* "fails 4s ago": what the zone's latest recheck found. */
+				int64_t at = jint(n, "rechecked"), now = jint(resp, "now");
+				if (at > 0) {
+					fmt_remaining(now > at ? now - at : 0, ago, sizeof(ago));
+					snprintf(d, sizeof(d), "%s %s ago", jstr(n, "recheck"), ago);
+				} else {
+					snprintf(d, sizeof(d), "-");
+				}
+				printf("%-32s %-20s %-10s %-20s %-22s %s\n", jstr(n, "zone"), a, b, c, d,
 				       jstr(n, "reason"));
 			}
 		}

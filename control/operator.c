@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "control/ctl/nta.h"
 #include "control/log.h"
@@ -229,7 +230,11 @@ static void on_probe(void *ctx, const struct hf_rendered *ans)
 	char zone[HF_NAME_TEXT_MAXLEN];
 	hf_name_to_text(p->zone, zone, sizeof(zone));
 	op->probes_in_flight--;
-	if (ans->rcode == HF_RCODE_NOERROR && (ans->flags & HF_FILL_AD)) {
+	const bool secure = ans->rcode == HF_RCODE_NOERROR && (ans->flags & HF_FILL_AD);
+	if (op->ctl)
+		(void)hf_nta_set_check(hf_ctl_server_ntas(op->ctl), p->zone, (int64_t)time(NULL),
+				       secure);
+	if (secure) {
 		op->recheck_secure++;
 		if (op->ctl && hf_nta_get(hf_ctl_server_ntas(op->ctl), p->zone)) {
 			if (op->cfg.nta_recheck_ends)

@@ -151,6 +151,9 @@ int hf_nta_add(struct hf_nta_store *s, const uint8_t *zone, uint64_t lifetime,
 	snprintf(e.reason, sizeof(e.reason), "%s", reason);
 	i = hf_nta_index(s, e.zone);
 	if (i >= 0) {
+		/* A renewal: what the zone's recheck found still stands. */
+		e.checked = s->e[i].checked;
+		e.check = s->e[i].check;
 		s->e[i] = e;
 		return 1;
 	}
@@ -161,6 +164,27 @@ int hf_nta_add(struct hf_nta_store *s, const uint8_t *zone, uint64_t lifetime,
 	}
 	hf_nta_insert(s, &e);
 	return 0;
+}
+
+int hf_nta_set_check(struct hf_nta_store *s, const uint8_t *zone, int64_t when, bool validates)
+{
+	int i = hf_nta_index(s, zone);
+
+	if (i < 0)
+		return -ENOENT;
+	s->e[i].checked = when;
+	s->e[i].check = validates ? HF_NTA_CHECK_VALIDATES : HF_NTA_CHECK_FAILS;
+	return 0;
+}
+
+const char *hf_nta_check_name(enum hf_nta_check c)
+{
+	switch (c) {
+	case HF_NTA_CHECK_FAILS: return "fails";
+	case HF_NTA_CHECK_VALIDATES: return "validates";
+	case HF_NTA_CHECK_NONE:
+	default: return "none";
+	}
 }
 
 static void hf_nta_delete(struct hf_nta_store *s, unsigned i)

@@ -33,11 +33,22 @@
 #define HF_NTA_REASON_MAX        256       /*!< reason text, bytes without the NUL */
 #define HF_NTA_FILE              "ntas.json"
 
+/*! What the latest recheck of an NTA's zone found (RFC 7646 §4). */
+enum hf_nta_check {
+	HF_NTA_CHECK_NONE = 0,   /*!< not rechecked yet (since this process started) */
+	HF_NTA_CHECK_FAILS,      /*!< the zone still does not validate */
+	HF_NTA_CHECK_VALIDATES,  /*!< the zone validates: the NTA is no longer needed */
+};
+
 struct hf_nta {
 	uint8_t zone[HF_NAME_MAXLEN];        /*!< wire form, lower-cased */
 	int64_t added;                       /*!< epoch seconds */
 	int64_t expires;                     /*!< epoch seconds; the NTA is gone at this time */
 	char reason[HF_NTA_REASON_MAX + 1];
+	/* The latest recheck: runtime state, not saved (a restarted control
+	 * plane rechecks within one period). */
+	int64_t checked;                     /*!< epoch seconds; 0: never */
+	enum hf_nta_check check;
 };
 
 struct hf_nta_store;
@@ -69,6 +80,15 @@ int hf_nta_add(struct hf_nta_store *s, const uint8_t *zone, uint64_t lifetime,
  * \return 0, or -ENOENT.
  */
 int hf_nta_remove(struct hf_nta_store *s, const uint8_t *zone);
+
+/*!
+ * \brief Record a recheck's result on the NTA of exactly this zone.
+ * \return 0, or -ENOENT (no such NTA: it ended while the probe ran).
+ */
+int hf_nta_set_check(struct hf_nta_store *s, const uint8_t *zone, int64_t when, bool validates);
+
+/*! \brief "validates", "fails" or "none", for output. */
+const char *hf_nta_check_name(enum hf_nta_check c);
 
 /*!
  * \brief The NTA covering name: at name itself or its closest ancestor.

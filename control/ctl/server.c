@@ -92,6 +92,8 @@ static json_object *hf_ctl_nta_json(const struct hf_nta *n, int64_t now)
 	json_object_object_add(o, "remaining",
 			       json_object_new_int64(n->expires > now ? n->expires - now : 0));
 	json_object_object_add(o, "reason", json_object_new_string(n->reason));
+	json_object_object_add(o, "recheck", json_object_new_string(hf_nta_check_name(n->check)));
+	json_object_object_add(o, "rechecked", json_object_new_int64(n->checked));
 	return o;
 }
 

@@ -160,6 +160,11 @@ out=$(q host.a.test A)
 check "other zones keep AD" has 'flags: qr rd ra ad;'
 out=$(ctl nta list --json)
 check "nta list --json shows the NTA with its reason" has '"zone": *"de\."'
+# nta-recheck is 1s here: the recheck probes de., still broken.
+rechecked() { for _ in $(seq 50); do ctl nta list --json | grep -q '"recheck": *"fails"' && return 0; sleep 0.1; done; return 1; }
+check "the recheck finds de. still failing (nta list --json: recheck fails)" rechecked
+out=$(ctl nta list)
+check "... and nta list shows it: 'fails Ns ago'" has '^de\. .* fails [0-9]+s ago '
 
 # --- NTAs survive a restart of the control plane -------------------------------------------
 kill "$cp_pid"; wait "$cp_pid" 2>/dev/null; cp_pid=

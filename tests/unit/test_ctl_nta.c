@@ -150,6 +150,36 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* The latest recheck's result: recorded per zone, kept by a renewal, not saved. */
+static void test_recheck_status(void **state)
+{
+	struct hf_nta_store *s = hf_nta_store_create();
+	char err[256];
+
+	(void)state;
+	add(s, "de.", 3600, 0);
+	const struct hf_nta *n = hf_nta_get(s, wire("de."));
+	assert_int_equal(n->check, HF_NTA_CHECK_NONE);
+	assert_int_equal(n->checked, 0);
+	assert_string_equal(hf_nta_check_name(n->check), "none");
+	assert_int_equal(hf_nta_set_check(s, wire("DE."), NOW + 5, false), 0);
+	assert_int_equal(n->check, HF_NTA_CHECK_FAILS);
+	assert_int_equal(n->checked, NOW + 5);
+	assert_string_equal(hf_nta_check_name(n->check), "fails");
+	/* Only the NTA of exactly that zone: a probe of a zone whose NTA ended meanwhile. */
+	assert_int_equal(hf_nta_set_check(s, wire("nic.de."), NOW + 6, true), -ENOENT);
+	assert_int_equal(hf_nta_set_check(s, wire("com."), NOW + 6, true), -ENOENT);
+	/* Renewed: the lifetime restarts, what the recheck found stands. */
+	assert_int_equal(hf_nta_add(s, wire("de."), 7200, "renewed", NOW + 10, err, sizeof(err)), 1);
+	n = hf_nta_get(s, wire("de."));
+	assert_int_equal(n->expires, NOW + 10 + 7200);
+	assert_int_equal(n->check, HF_NTA_CHECK_FAILS);
+	assert_int_equal(hf_nta_set_check(s, wire("de."), NOW + 20, true), 0);
+	assert_string_equal(hf_nta_check_name(n->check), "validates");
+	assert_int_equal(n->checked, NOW + 20);
+	hf_nta_store_destroy(s);
+}
+
 static void test_persistence(void **state)
 {
 	struct hf_nta_store *s = hf_nta_store_create(), *t = hf_nta_store_create();
@@ -245,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_max_count),
 		cmocka_unit_test(test_find_covering),
 		cmocka_unit_test(test_expire),
+		cmocka_unit_test(test_recheck_status),
 		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_durations),
 	};
