@@ -169,8 +169,7 @@ static int hook_stats(void *ctx, json_object *out, char *err, size_t err_size)
 		for (unsigned i = 0; i < HF_STAT_COUNT; i++) {
 			uint64_t sum = 0;
 			for (unsigned w = 0; w < hf_shm_n_workers(shm); w++)
-				sum += atomic_load_explicit(&hf_shm_stats(shm, w)->counter[i],
-							    memory_order_relaxed);
+				sum += hf_shm_stat_get(hf_shm_stats(shm, w), i);
 			const char *name = hf_shm_stat_name(i);
 			if (name)
 				json_object_object_add(o, name, json_object_new_uint64(sum));
@@ -204,8 +203,7 @@ void hf_operator_metrics(struct hf_operator *op, FILE *out)
 			continue;
 		for (unsigned w = 0; w < hf_shm_n_workers(shm); w++)
 			fprintf(out, "holdfast_dataplane_worker_%s{worker=\"%u\"} %llu\n", name, w,
-				(unsigned long long)atomic_load_explicit(
-					&hf_shm_stats(shm, w)->counter[i], memory_order_relaxed));
+				(unsigned long long)hf_shm_stat_get(hf_shm_stats(shm, w), i));
 	}
 }
 

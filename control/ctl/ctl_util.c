@@ -291,6 +291,38 @@ out:
 	return rc;
 }
 
+int hf_ctl_state_version(json_object *root, const char *path, char *err, size_t err_size)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(root, "version", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) != 1) {
+		snprintf(err, err_size, "%s: \"version\" is missing or not 1", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int hf_ctl_state_entries(json_object *root, const char *path, const char *key,
+			 hf_ctl_entry_fn fn, void *ctx, char *err, size_t err_size)
+{
+	json_object *list;
+	char why[800];
+
+	if (!json_object_object_get_ex(root, key, &list) ||
+	    !json_object_is_type(list, json_type_array)) {
+		snprintf(err, err_size, "%s: \"%s\" is missing or not an array", path, key);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		if (fn(ctx, json_object_array_get_idx(list, i), (unsigned)i, why, sizeof(why)) < 0) {
+			snprintf(err, err_size, "%s: %s", path, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 const char *hf_ctl_json_text(json_object *obj, int pretty, size_t *len)
 {
 	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |

@@ -61,6 +61,25 @@ int hf_ctl_write_atomic(const char *path, const char *data, size_t len, char *er
  */
 int hf_ctl_json_load(const char *path, json_object **out, char *err, size_t err_size);
 
+/*!
+ * \brief A state file's "version" (an integer) must be 1.
+ * \return 0, or -EINVAL with err = "PATH: \"version\" is missing or not 1".
+ */
+int hf_ctl_state_version(json_object *root, const char *path, char *err, size_t err_size);
+
+/*! Loads entry idx of a state file's list; why says what is wrong with it. */
+typedef int (*hf_ctl_entry_fn)(void *ctx, json_object *entry, unsigned idx, char *why,
+			       size_t why_size);
+
+/*!
+ * \brief Hand every entry of a state file's list (root's key, an array) to fn,
+ *        in order, stopping at the first it refuses.
+ * \return 0, or -EINVAL with err = "PATH: \"KEY\" is missing or not an array"
+ *         or "PATH: " followed by what fn said.
+ */
+int hf_ctl_state_entries(json_object *root, const char *path, const char *key,
+			 hf_ctl_entry_fn fn, void *ctx, char *err, size_t err_size);
+
 /*! \brief Serialise for a state file or a response line (plain, no slash escapes). */
 const char *hf_ctl_json_text(json_object *obj, int pretty, size_t *len);
 

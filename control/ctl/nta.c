@@ -309,12 +309,24 @@ static int hf_nta_load_entry(struct hf_nta_store *s, json_object *o, unsigned id
 	return 0;
 }
 
+struct hf_nta_loading {
+	struct hf_nta_store *store;
+	int64_t now;
+};
+
+static int hf_nta_load_cb(void *ctx, json_object *o, unsigned idx, char *why, size_t why_size)
+{
+	struct hf_nta_loading *l = ctx;
+
+	return hf_nta_load_entry(l->store, o, idx, l->now, why, why_size);
+}
+
 int hf_nta_load(struct hf_nta_store *s, const char *path, int64_t now, char *err,
 		size_t err_size)
 {
 	struct hf_nta_store *tmp;
-	json_object *root, *v, *list;
-	char why[512];
+	struct hf_nta_loading l = { .now = now };
+	json_object *root;
 	int rc;
 
 	rc = hf_ctl_json_load(path, &root, err, err_size);
@@ -331,24 +343,12 @@ int hf_nta_load(struct hf_nta_store *s, const char *path, int64_t now, char *err
 		snprintf(err, err_size, "%s: out of memory", path);
 		goto out;
 	}
-	rc = -EINVAL;
-	if (!json_object_object_get_ex(root, "version", &v) || json_object_get_int(v) != 1 ||
-	    !json_object_is_type(v, json_type_int)) {
-		snprintf(err, err_size, "%s: \"version\" is missing or not 1", path);
+	l.store = tmp;
+	rc = hf_ctl_state_version(root, path, err, err_size);
+	if (rc == 0)
+		rc = hf_ctl_state_entries(root, path, "ntas", hf_nta_load_cb, &l, err, err_size);
+	if (rc < 0)
 		goto out;
-	}
-	if (!json_object_object_get_ex(root, "ntas", &list) ||
-	    !json_object_is_type(list, json_type_array)) {
-		snprintf(err, err_size, "%s: \"ntas\" is missing or not an array", path);
-		goto out;
-	}
-	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		if (hf_nta_load_entry(tmp, json_object_array_get_idx(list, i), (unsigned)i, now,
-				      why, sizeof(why)) < 0) {
-			snprintf(err, err_size, "%s: %s", path, why);
-			goto out;
-		}
-	}
 	memcpy(s, tmp, sizeof(*s));
 	rc = (int)s->count;
 out:

@@ -794,13 +794,26 @@ static int hf_override_load_rule(struct hf_override_store *s, json_object *o, un
 	return 0;
 }
 
+struct hf_override_loading {
+	struct hf_override_store *store;
+	int64_t now;
+};
+
+static int hf_override_load_cb(void *ctx, json_object *o, unsigned idx, char *why,
+			       size_t why_size)
+{
+	struct hf_override_loading *l = ctx;
+
+	return hf_override_load_rule(l->store, o, idx, l->now, why, why_size);
+}
+
 int hf_override_load(struct hf_override_store *s, const char *path, int64_t now, char *err,
 		     size_t err_size)
 {
 	struct hf_override_store *tmp;
-	json_object *root, *list;
-	int64_t version, next_id;
-	char why[800];
+	struct hf_override_loading l = { .now = now };
+	json_object *root;
+	int64_t next_id;
 	int rc;
 
 	rc = hf_ctl_json_load(path, &root, err, err_size);
@@ -817,27 +830,19 @@ int hf_override_load(struct hf_override_store *s, const char *path, int64_t now,
 		snprintf(err, err_size, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	rc = -EINVAL;
-	if (!hf_json_int(root, "version", &version) || version != 1) {
-		snprintf(err, err_size, "%s: \"version\" is missing or not 1", path);
+	rc = hf_ctl_state_version(root, path, err, err_size);
+	if (rc < 0)
 		goto out;
-	}
+	rc = -EINVAL;
 	if (!hf_json_int(root, "next_id", &next_id) || next_id < 1 || next_id > UINT32_MAX) {
 		snprintf(err, err_size, "%s: \"next_id\" is missing or out of range", path);
 		goto out;
 	}
-	if (!json_object_object_get_ex(root, "rules", &list) ||
-	    !json_object_is_type(list, json_type_array)) {
-		snprintf(err, err_size, "%s: \"rules\" is missing or not an array", path);
+	l.store = tmp;
+	rc = hf_ctl_state_entries(root, path, "rules", hf_override_load_cb, &l, err, err_size);
+	if (rc < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		if (hf_override_load_rule(tmp, json_object_array_get_idx(list, i), (unsigned)i, now,
-					  why, sizeof(why)) < 0) {
-			snprintf(err, err_size, "%s: %s", path, why);
-			goto out;
-		}
-	}
+	rc = -EINVAL;
 	tmp->next_id = (uint32_t)next_id;
 	if (tmp->count && tmp->rules[tmp->count - 1]->id >= tmp->next_id) {
 		snprintf(err, err_size, "%s: \"next_id\" is not above every rule's id", path);
