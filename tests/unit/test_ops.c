@@ -26,11 +26,11 @@
 #include "include/holdfast/name.h"
 #include "include/holdfast/ring.h"
 #include "include/holdfast/shm.h"
+#include "tests/unit/shm_pair.h"
 
 #define NOW 1000000u
 
-static struct hf_shm *dp_shm, *cp_shm;
-static char instance[32];
+static struct shm_pair shm;
 static struct hf_cache *cache;
 
 /* ---- the cache's contents ---- */
@@ -112,7 +112,7 @@ static void expect_neighbours(void)
 
 static struct hf_ring *ops_ring(void)
 {
-	return hf_shm_ops_ring(cp_shm);
+	return hf_shm_ops_ring(shm.cp);
 }
 
 /* Enqueues a purge as the control plane writes it: with or without the enqueue time. */
@@ -142,24 +142,14 @@ static void send_raw(uint16_t type, const void *data, uint32_t len)
 
 static int group_setup(void **state)
 {
-	char err[256];
 	(void)state;
-	snprintf(instance, sizeof(instance), "to%d", (int)getpid());
-	if (hf_shm_create(instance, 1, &dp_shm, err, sizeof(err)) < 0 ||
-	    hf_shm_attach(instance, &cp_shm, err, sizeof(err)) < 0) {
-		fprintf(stderr, "shm: %s\n", err);
-		return -1;
-	}
-	urcu_qsbr_register_thread();
-	return 0;
+	return shm_pair_open(&shm, "to");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	urcu_qsbr_unregister_thread();
-	hf_shm_detach(cp_shm);
-	hf_shm_destroy(dp_shm);
+	shm_pair_close(&shm);
 	return 0;
 }
 
@@ -178,7 +168,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	struct hf_ops_stats st = { 0 };
-	while (hf_ops_poll(dp_shm, cache, &st) > 0)
+	while (hf_ops_poll(shm.dp, cache, &st) > 0)
 		;  /* leave the ring empty for the next test */
 	hf_cache_destroy(cache);
 	cache = NULL;
@@ -191,7 +181,7 @@ static void test_empty_ring(void **state)
 {
 	(void)state;
 	struct hf_ops_stats st = { 0 };
-	assert_int_equal(hf_ops_poll(dp_shm, cache, &st), 0);
+	assert_int_equal(hf_ops_poll(shm.dp, cache, &st), 0);
 	assert_int_equal(st.purges, 0);
 	assert_int_equal(st.unknown, 0);
 	assert_int_equal(entries(), 9);
@@ -203,7 +193,7 @@ static void test_purge_name(void **state)
 	struct hf_ops_stats st = { 0 };
 
 	send_purge(7, "a.example", 0, false);
-	assert_int_equal(hf_ops_poll(dp_shm, cache, &st), 1);
+	assert_int_equal(hf_ops_poll(shm.dp, cache, &st), 1);
 	assert_int_equal(st.purges, 1);
 	assert_int_equal(st.purged, 4);  /* both types, all three variants */
 	assert_int_equal(st.unknown, 0);
@@ -221,7 +211,7 @@ static void test_purge_name(void **state)
 
 	/* Purging it again finds nothing but is still a purge applied. */
 	send_purge(8, "a.example", 0, false);
-	assert_int_equal(hf_ops_poll(dp_shm, cache, &st), 1);
+	assert_int_equal(hf_ops_poll(shm.dp, cache, &st), 1);
 	assert_int_equal(st.purges, 2);
 	assert_int_equal(st.purged, 4);
 	assert_int_equal(st.last_seq, 8);
@@ -235,7 +225,7 @@ static void test_purge_name_case(void **state)
 
 	/* The control plane sends lower case, but the cache matches any case. */
 	send_purge(1, "B.A.Example", 0, false);
-	assert_int_equal(hf_ops_poll(dp_shm, cache, &st), 1);
+	assert_int_equal(hf_ops_poll(shm.dp, cache, &st), 1);
 	assert_int_equal(st.purged, 1);
 	assert_false(has("b.a.example", HF_TYPE_A, 0));
 	assert_true(has("a.example", HF_TYPE_A, 0));
@@ -250,7 +240,7 @@ static void test_purge_subtree(void **state)
 
 	send_purge(3, "a.example", HF_PURGE_SUBTREE, true);
 	uint64_t before = hf_shm_now_ns();
-	assert_int_equal(hf_ops_poll(dp_shm, cache, &st), 1);
+	assert_int_equal(hf_ops_poll(shm.dp, cache, &st), 1);
 	uint64_t after = hf_shm_now_ns();
 	assert_int_equal(st.purges, 1);
 	assert_int_equal(st.purged, 6);
@@ -271,7 +261,7 @@ static void test_purge_subtree(void **state)
 
 	/* The root's subtree is everything. */
 	send_purge(4, ".", HF_PURGE_SUBTREE, false);
-	assert_int_equal(hf_ops_poll(dp_shm, cache, &st), 1);
+	assert_int_equal(hf_ops_poll(shm.dp, cache, &st), 1);
 	assert_int_equal(st.purged, 9);
 	assert_int_equal(entries(), 0);
 }
@@ -344,7 +334,7 @@ static void test_malformed(void **state)
 	send_raw(HF_MSG_FILL, &p, (uint32_t)HF_MSG_PURGE_LEN(p.name_len));
 	sent++;
 
-	assert_int_equal(hf_ops_poll(dp_shm, cache, &st), sent + 1);
+	assert_int_equal(hf_ops_poll(shm.dp, cache, &st), sent + 1);
 	assert_int_equal(st.unknown, sent);
 	assert_int_equal(st.purges, 1);  /* only the good one */
 	assert_int_equal(st.purged, 4);
@@ -354,7 +344,7 @@ static void test_malformed(void **state)
 	assert_true(has("c.b.a.example", HF_TYPE_TXT, HF_VARIANT_DO));
 	expect_neighbours();
 	assert_int_equal(entries(), 5);
-	assert_int_equal(hf_ops_poll(dp_shm, cache, &st), 0);
+	assert_int_equal(hf_ops_poll(shm.dp, cache, &st), 0);
 }
 
 static void test_malformed_alone(void **state)
@@ -368,7 +358,7 @@ static void test_malformed_alone(void **state)
 	p.flags = HF_PURGE_SUBTREE;
 	p.name_len = 1;  /* "." */
 	send_raw(HF_MSG_PURGE, &p, (uint32_t)HF_MSG_PURGE_LEN(1) + 3);
-	assert_int_equal(hf_ops_poll(dp_shm, cache, &st), 1);
+	assert_int_equal(hf_ops_poll(shm.dp, cache, &st), 1);
 	assert_int_equal(st.unknown, 1);
 	assert_int_equal(st.purges, 0);
 	assert_int_equal(st.purged, 0);
@@ -384,16 +374,16 @@ static void test_burst_bound(void **state)
 
 	for (unsigned i = 0; i < total; i++)
 		send_purge(100 + i, i == total - 1 ? "a.example" : "nothing.test", 0, false);
-	assert_int_equal(hf_ops_poll(dp_shm, cache, &st), HF_OPS_BURST);
+	assert_int_equal(hf_ops_poll(shm.dp, cache, &st), HF_OPS_BURST);
 	assert_int_equal(st.purges, HF_OPS_BURST);
 	assert_int_equal(st.last_seq, 100 + HF_OPS_BURST - 1);
 	assert_int_equal(entries(), 9);  /* the last purge has not been applied yet */
-	assert_int_equal(hf_ops_poll(dp_shm, cache, &st), total - HF_OPS_BURST);
+	assert_int_equal(hf_ops_poll(shm.dp, cache, &st), total - HF_OPS_BURST);
 	assert_int_equal(st.purges, total);
 	assert_int_equal(st.last_seq, 100 + total - 1);
 	assert_int_equal(st.purged, 4);
 	assert_int_equal(entries(), 5);
-	assert_int_equal(hf_ops_poll(dp_shm, cache, &st), 0);
+	assert_int_equal(hf_ops_poll(shm.dp, cache, &st), 0);
 }
 
 int main(void)

@@ -36,6 +36,7 @@
 #include "include/holdfast/pkt.h"
 #include "include/holdfast/ring.h"
 #include "include/holdfast/shm.h"
+#include "tests/unit/shm_pair.h"
 #include "include/holdfast/wire_ctx.h"
 
 #define SERVICE4 UINT32_C(0xc6120035)  /* 198.18.0.53 */
@@ -51,7 +52,7 @@ static struct rte_mempool *pool;
 static struct rte_ring *rx, *tx;
 static uint16_t port;
 static struct hf_net_addrs addrs;
-static struct hf_shm *dp_shm, *cp_shm;
+static struct shm_pair shm;
 static struct hf_cache *cache;
 static struct hf_worker *worker;
 static struct hf_worker_clock clk;
@@ -171,12 +172,12 @@ static void expect_none(void)
 
 static void control_beat(void)
 {
-	assert_int_equal(hf_shm_heartbeat(cp_shm, clk.mono_ns), 0);
+	assert_int_equal(hf_shm_heartbeat(shm.cp, clk.mono_ns), 0);
 }
 
 static unsigned take_misses(struct hf_msg_miss *out, unsigned max)
 {
-	struct hf_ring *r = hf_shm_miss_ring(cp_shm, 0);
+	struct hf_ring *r = hf_shm_miss_ring(shm.cp, 0);
 	const struct hf_ring_msg *msgs[32];
 	unsigned n = hf_ring_peek_burst(r, msgs, max < 32 ? max : 32);
 	for (unsigned i = 0; i < n; i++) {
@@ -233,7 +234,7 @@ static void fill_rcode(const struct hf_msg_miss *m, uint32_t ttl, unsigned n_rr,
 	hdr.msg_len = (uint16_t)hf_build_finish(&b);
 	int len = hf_msg_fill_encode(buf, sizeof(buf), &hdr, ttl_off, ede_len ? opts : NULL, msg);
 	assert_true(len > 0);
-	assert_int_equal(hf_ring_enqueue(hf_shm_fill_ring(cp_shm, 0), HF_MSG_FILL, buf, (uint32_t)len), 0);
+	assert_int_equal(hf_ring_enqueue(hf_shm_fill_ring(shm.cp, 0), HF_MSG_FILL, buf, (uint32_t)len), 0);
 }
 
 /* Answers a miss: n_rr A records (TTL ttl), or n_rr TXT records of 200 octets. */
@@ -246,7 +247,7 @@ static void fill(const struct hf_msg_miss *m, uint32_t ttl, unsigned n_rr, uint8
 
 static int group_setup(void **state)
 {
-	char prefix[64], instance[32], err[256];
+	char prefix[64];
 	char *argv[] = {
 		"test_worker", "--no-huge", "--no-pci", "-m", "128", "--no-shconf", "--no-telemetry",
 		prefix, "-l", "0", "--log-level=lib.eal:error",
@@ -280,22 +281,13 @@ static int group_setup(void **state)
 	hf_net_addrs_init(&addrs, &mac);
 	hf_net_addrs_add4(&addrs, rte_cpu_to_be_32(SERVICE4));
 
-	snprintf(instance, sizeof(instance), "tw%d", (int)getpid());
-	if (hf_shm_create(instance, 1, &dp_shm, err, sizeof(err)) < 0 ||
-	    hf_shm_attach(instance, &cp_shm, err, sizeof(err)) < 0) {
-		fprintf(stderr, "shm: %s\n", err);
-		return -1;
-	}
-	urcu_qsbr_register_thread();
-	return 0;
+	return shm_pair_open(&shm, "tw");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	urcu_qsbr_unregister_thread();
-	hf_shm_detach(cp_shm);
-	hf_shm_destroy(dp_shm);
+	shm_pair_close(&shm);
 	return 0;
 }
 
@@ -306,7 +298,7 @@ static int setup_with(const struct hf_stale_config *stale)
 	cache = hf_cache_create(&cc);
 	struct hf_worker_config wc = {
 		.index = 0, .port_id = port, .queue_id = 0, .addrs = &addrs, .cache = cache,
-		.shm = dp_shm,
+		.shm = shm.dp,
 		.pending = { .max_questions = 16, .max_waiters = 32, .max_waiters_per_q = 3,
 			     .timeout_ns = TIMEOUT_NS },
 	};
@@ -538,7 +530,7 @@ static void test_errors_and_drops(void **state)
 
 	/* The worker counts each reason. */
 	hf_worker_flush_stats(worker);
-	const struct hf_shm_stats *s = hf_shm_stats(dp_shm, 0);
+	const struct hf_shm_stats *s = hf_shm_stats(shm.dp, 0);
 	assert_int_equal(hf_shm_stat_get(s, HF_STAT_Q_RESPONSE), 1);
 	assert_int_equal(hf_shm_stat_get(s, HF_STAT_Q_SHORT), 1);
 	assert_int_equal(hf_shm_stat_get(s, HF_STAT_Q_MALFORMED), 1);
@@ -555,10 +547,8 @@ static void test_control_restart_resends(void **state)
 	turn();
 	assert_int_equal(take_misses(m, 4), 1);  /* taken by a control plane that dies */
 	/* A new control plane attaches (generation + 1). */
-	hf_shm_detach(cp_shm);
-	char instance[32];
-	snprintf(instance, sizeof(instance), "tw%d", (int)getpid());
-	assert_int_equal(hf_shm_attach(instance, &cp_shm, err, sizeof(err)), 0);
+	hf_shm_detach(shm.cp);
+	assert_int_equal(hf_shm_attach(shm.instance, &shm.cp, err, sizeof(err)), 0);
 	advance(0, 2000000, true);
 	turn();
 	assert_int_equal(take_misses(m, 4), 1);  /* asked again */
@@ -570,7 +560,7 @@ static void test_control_restart_resends(void **state)
 static uint64_t counter(enum hf_shm_stat i)
 {
 	hf_worker_flush_stats(worker);
-	return hf_shm_stat_get(hf_shm_stats(dp_shm, 0), i);
+	return hf_shm_stat_get(hf_shm_stats(shm.dp, 0), i);
 }
 
 /* A burst of hits over several names: per-burst counting gives the same
@@ -1054,7 +1044,7 @@ static void test_stale_miss_ring_full(void **state)
 	prime(S_NAME, 60, HF_RCODE_NOERROR);
 	advance(60, 0, true);
 	/* Fill the worker's miss ring as if the control plane had stopped reading it. */
-	struct hf_ring *ring = hf_shm_miss_ring(dp_shm, 0);
+	struct hf_ring *ring = hf_shm_miss_ring(shm.dp, 0);
 	unsigned queued = 0;
 	while (hf_ring_enqueue(ring, HF_MSG_MISS, &junk, (uint32_t)HF_MSG_MISS_LEN(1)) == 0)
 		queued++;
