@@ -34,6 +34,8 @@ chmod 755 "$work"
 dp_pid= cp_pid=
 # shellcheck source=tests/lib/check.sh
 source "$(dirname "$0")/../lib/check.sh"
+# shellcheck source=tests/lib/dataplane.sh
+source "$(dirname "$0")/../lib/dataplane.sh"
 show_out() { sed 's/^/#   /' <<<"$out" >&2; }  # after a failed check of $out
 has() { grep -q "$@" <<<"$out" || { show_out; false; }; }  # has [GREP OPTIONS] PATTERN: in $out
 stop_cp() {  # stop_cp [SIGNAL]; leaves the exit status in cp_status
@@ -74,14 +76,7 @@ instance:
   name: $inst
   user: "${1:-}"
   state-dir: $work/state
-dataplane:
-  eal-args: ["-l", "0,1", "--no-pci", "--no-huge", "-m", "512", "--no-shconf",
-             "--file-prefix=hf-c$$", "--no-telemetry", "--vdev=net_af_packet0,iface=$dp_if"]
-  workers: [1]
-  addresses: [$HF_SERVICE4, "$HF_SERVICE6"]
-  ports:
-    - name: wire
-      device: net_af_packet0
+$(dataplane_yaml "hf-c$$" "net_af_packet0,iface=$dp_if")
 cache:
   size: 64M
   resolution-timeout: 1s

@@ -41,6 +41,8 @@ chmod 755 "$work"
 dp_pid= cp_pid=
 # shellcheck source=tests/lib/check.sh
 source "$(dirname "$0")/../lib/check.sh"
+# shellcheck source=tests/lib/dataplane.sh
+source "$(dirname "$0")/../lib/dataplane.sh"
 show_out() { sed 's/^/#   /' <<<"$out" >&2; }
 has() { grep -Eq -- "$1" <<<"$out" || { show_out; false; }; }
 hasnt() { ! grep -Eq -- "$1" <<<"$out" || { show_out; false; }; }
@@ -65,14 +67,7 @@ cat >"$work/holdfast.yaml" <<EOY
 instance:
   name: out$$
   state-dir: $work/state
-dataplane:
-  eal-args: ["-l", "0,1", "--no-pci", "--no-huge", "-m", "512", "--no-shconf",
-             "--file-prefix=hf-o$$", "--no-telemetry", "--vdev=net_af_packet0,iface=hodp$$"]
-  workers: [1]
-  addresses: [$HF_SERVICE4, "$HF_SERVICE6"]
-  ports:
-    - name: wire
-      device: net_af_packet0
+$(dataplane_yaml "hf-o$$" "net_af_packet0,iface=hodp$$")
 cache:
   size: 64M
   resolution-timeout: 3s

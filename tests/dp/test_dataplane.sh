@@ -24,6 +24,8 @@ work=$(mktemp -d)
 dp_pid= peer_pid=
 # shellcheck source=tests/lib/check.sh
 source "$(dirname "$0")/../lib/check.sh"
+# shellcheck source=tests/lib/dataplane.sh
+source "$(dirname "$0")/../lib/dataplane.sh"
 quiet() { "$@" >/dev/null 2>&1; }
 stop_peer() { [[ -n $peer_pid ]] && kill "$peer_pid" 2>/dev/null && wait "$peer_pid" 2>/dev/null; peer_pid=; }
 stop_dp() { [[ -n $dp_pid ]] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null; dp_pid=; }
@@ -44,14 +46,7 @@ start_dp() {  # start_dp DRIVER
 	cat >"$work/holdfast.yaml" <<EOY
 instance:
   name: t$$
-dataplane:
-  eal-args: ["-l", "0,1", "--no-pci", "--no-huge", "-m", "512", "--no-shconf",
-             "--file-prefix=hf-t$$", "--no-telemetry", "--vdev=$vdev"]
-  workers: [1]
-  addresses: [$HF_SERVICE4, "$HF_SERVICE6"]
-  ports:
-    - name: wire
-      device: ${vdev%%,*}
+$(dataplane_yaml "hf-t$$" "$vdev")
 cache:
   size: 64M
   resolution-timeout: 1s
