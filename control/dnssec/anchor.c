@@ -326,7 +326,7 @@ out_free:
 	return ret;
 }
 
-/* An RRset of several records in the data[] layout of rrset.h (records, no RRSIGs). */
+/* An RRset of the anchor records of one zone and type (no RRSIGs). */
 static struct hf_rrset *rrset_build(const uint8_t *owner, uint16_t type, const struct anchor_rec *recs,
 				    unsigned n_recs, unsigned zone)
 {
@@ -342,22 +342,12 @@ static struct hf_rrset *rrset_build(const uint8_t *owner, uint16_t type, const s
 	}
 	if (n == 0)
 		return NULL;
-	struct hf_rrset *s = calloc(1, sizeof(*s) + need);
+	struct hf_rrset *s = hf_rrset_alloc(owner, type, HF_CLASS_IN, ttl, need);
 	if (s == NULL)
 		return NULL;
-	memcpy(s->owner, owner, hf_name_len(owner));
-	s->type = type;
-	s->rclass = HF_CLASS_IN;
-	s->ttl = ttl;
-	for (unsigned i = 0; i < n_recs; i++) {
-		if (recs[i].zone != zone || recs[i].type != type)
-			continue;
-		uint16_t len = recs[i].rdlen;
-		memcpy(s->data + s->len, &len, 2);
-		memcpy(s->data + s->len + 2, recs[i].rdata, len);
-		s->len += 2 + (uint32_t)len;
-		s->n_rr++;
-	}
+	for (unsigned i = 0; i < n_recs; i++)
+		if (recs[i].zone == zone && recs[i].type == type)
+			hf_rrset_add_rr(s, recs[i].rdata, recs[i].rdlen);
 	return s;
 }
 

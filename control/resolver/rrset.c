@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "include/holdfast/defines.h"
 #include "include/holdfast/errcode.h"
 #include "include/holdfast/name.h"
 #include "include/holdfast/wire_ctx.h"
@@ -117,17 +118,31 @@ err_free:
 	return NULL;
 }
 
+struct hf_rrset *hf_rrset_alloc(const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+				size_t rdata_room)
+{
+	struct hf_rrset *s = calloc(1, sizeof(*s) + rdata_room);
+	if (s != NULL)
+		rrset_init(s, owner, type, rclass, ttl);
+	return s;
+}
+
+void hf_rrset_add_rr(struct hf_rrset *s, const uint8_t *rdata, uint16_t rdlen)
+{
+	hf_assert(s->n_sig == 0);  /* records come before the RRSIGs in data[] */
+	memcpy(s->data + s->len, &rdlen, 2);
+	if (rdlen)
+		memcpy(s->data + s->len + 2, rdata, rdlen);
+	s->len += 2 + (uint32_t)rdlen;
+	s->n_rr++;
+}
+
 struct hf_rrset *hf_rrset_new1(const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
 			       const uint8_t *rdata, uint16_t rdlen)
 {
-	struct hf_rrset *s = calloc(1, sizeof(*s) + 2 + rdlen);
-	if (s == NULL)
-		return NULL;
-	rrset_init(s, owner, type, rclass, ttl);
-	s->n_rr = 1;
-	memcpy(s->data, &rdlen, 2);
-	memcpy(s->data + 2, rdata, rdlen);
-	s->len = 2 + (uint32_t)rdlen;
+	struct hf_rrset *s = hf_rrset_alloc(owner, type, rclass, ttl, 2 + (size_t)rdlen);
+	if (s != NULL)
+		hf_rrset_add_rr(s, rdata, rdlen);
 	return s;
 }
 

@@ -59,6 +59,21 @@ struct hf_rrset *hf_rrset_from_pkt(const struct hf_pkt *pkt, unsigned sections,
 				   const uint8_t *owner, uint16_t type, uint16_t rclass);
 
 /*!
+ * \brief An empty RRset (no records yet) with room for rdata_room octets of
+ *        records, each taking 2 + its RDATA length; fill it with
+ *        hf_rrset_add_rr(). For sets built from parts (trust anchors, tests).
+ * \return A new RRset (free()), or NULL on allocation failure.
+ */
+struct hf_rrset *hf_rrset_alloc(const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+				size_t rdata_room);
+
+/*!
+ * \brief Append a record to an RRset of hf_rrset_alloc() (before any RRSIG);
+ *        the records added must fit the room it was given.
+ */
+void hf_rrset_add_rr(struct hf_rrset *s, const uint8_t *rdata, uint16_t rdlen);
+
+/*!
  * \brief Build an RRset from one record's RDATA (tests, synthesised CNAMEs).
  * \return A new RRset (free()), or NULL on allocation failure.
  */

@@ -86,7 +86,7 @@ static void name_piece(struct cur *c, uint8_t out[HF_NAME_MAXLEN])
 	hf_name_lower(out);
 }
 
-/* An RRset of n record pieces (rrset.h layout), or NULL if n is 0. */
+/* An RRset of n record pieces, or NULL if n is 0. */
 static struct hf_rrset *set_piece(struct cur *c, const uint8_t *owner, uint16_t type, unsigned n)
 {
 	const uint8_t *rd[MAX_RR];
@@ -100,20 +100,11 @@ static struct hf_rrset *set_piece(struct cur *c, const uint8_t *owner, uint16_t 
 		rd[i] = piece(c, &len[i]);
 		need += 2u + len[i];
 	}
-	struct hf_rrset *s = calloc(1, sizeof(*s) + need);
+	struct hf_rrset *s = hf_rrset_alloc(owner, type, HF_CLASS_IN, 300, need);
 	if (s == NULL)
 		return NULL;
-	memcpy(s->owner, owner, hf_name_len(owner));
-	s->type = type;
-	s->rclass = HF_CLASS_IN;
-	s->ttl = 300;
-	for (unsigned i = 0; i < n; i++) {
-		memcpy(s->data + s->len, &len[i], 2);
-		if (len[i])
-			memcpy(s->data + s->len + 2, rd[i], len[i]);
-		s->len += 2u + len[i];
-		s->n_rr++;
-	}
+	for (unsigned i = 0; i < n; i++)
+		hf_rrset_add_rr(s, rd[i], len[i]);
 	return s;
 }
 
