@@ -304,7 +304,7 @@ int hf_ctl_state_version(json_object *root, const char *path, char *err, size_t 
 }
 
 int hf_ctl_state_entries(json_object *root, const char *path, const char *key,
-			 hf_ctl_entry_fn fn, void *ctx, char *err, size_t err_size)
+			 hf_ctl_entry_fn fn, void *store, int64_t now, char *err, size_t err_size)
 {
 	json_object *list;
 	char why[800];
@@ -315,7 +315,7 @@ int hf_ctl_state_entries(json_object *root, const char *path, const char *key,
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		if (fn(ctx, json_object_array_get_idx(list, i), (unsigned)i, why, sizeof(why)) < 0) {
+		if (fn(store, json_object_array_get_idx(list, i), (unsigned)i, now, why, sizeof(why)) < 0) {
 			snprintf(err, err_size, "%s: %s", path, why);
 			return -EINVAL;
 		}

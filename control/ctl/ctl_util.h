@@ -67,9 +67,10 @@ int hf_ctl_json_load(const char *path, json_object **out, char *err, size_t err_
  */
 int hf_ctl_state_version(json_object *root, const char *path, char *err, size_t err_size);
 
-/*! Loads entry idx of a state file's list; why says what is wrong with it. */
-typedef int (*hf_ctl_entry_fn)(void *ctx, json_object *entry, unsigned idx, char *why,
-			       size_t why_size);
+/*! Loads entry idx of a state file's list into store as of now (epoch
+ *  seconds); why says what is wrong with it. */
+typedef int (*hf_ctl_entry_fn)(void *store, json_object *entry, unsigned idx, int64_t now,
+			       char *why, size_t why_size);
 
 /*!
  * \brief Hand every entry of a state file's list (root's key, an array) to fn,
@@ -78,7 +79,7 @@ typedef int (*hf_ctl_entry_fn)(void *ctx, json_object *entry, unsigned idx, char
  *         or "PATH: " followed by what fn said.
  */
 int hf_ctl_state_entries(json_object *root, const char *path, const char *key,
-			 hf_ctl_entry_fn fn, void *ctx, char *err, size_t err_size);
+			 hf_ctl_entry_fn fn, void *store, int64_t now, char *err, size_t err_size);
 
 /*! \brief Serialise for a state file or a response line (plain, no slash escapes). */
 const char *hf_ctl_json_text(json_object *obj, int pretty, size_t *len);

@@ -245,9 +245,10 @@ const struct hf_nta *hf_nta_at(const struct hf_nta_store *s, unsigned i)
 
 /* ---- persistence --------------------------------------------------------- */
 
-static int hf_nta_load_entry(struct hf_nta_store *s, json_object *o, unsigned idx, int64_t now,
+static int hf_nta_load_entry(void *store, json_object *o, unsigned idx, int64_t now,
 			     char *err, size_t err_size)
 {
+	struct hf_nta_store *s = store;
 	json_object *zone, *added, *expires, *reason;
 	uint8_t wire[HF_NAME_MAXLEN];
 	struct hf_nta e;
@@ -309,23 +310,10 @@ static int hf_nta_load_entry(struct hf_nta_store *s, json_object *o, unsigned id
 	return 0;
 }
 
-struct hf_nta_loading {
-	struct hf_nta_store *store;
-	int64_t now;
-};
-
-static int hf_nta_load_cb(void *ctx, json_object *o, unsigned idx, char *why, size_t why_size)
-{
-	struct hf_nta_loading *l = ctx;
-
-	return hf_nta_load_entry(l->store, o, idx, l->now, why, why_size);
-}
-
 int hf_nta_load(struct hf_nta_store *s, const char *path, int64_t now, char *err,
 		size_t err_size)
 {
 	struct hf_nta_store *tmp;
-	struct hf_nta_loading l = { .now = now };
 	json_object *root;
 	int rc;
 
@@ -343,10 +331,10 @@ int hf_nta_load(struct hf_nta_store *s, const char *path, int64_t now, char *err
 		snprintf(err, err_size, "%s: out of memory", path);
 		goto out;
 	}
-	l.store = tmp;
 	rc = hf_ctl_state_version(root, path, err, err_size);
 	if (rc == 0)
-		rc = hf_ctl_state_entries(root, path, "ntas", hf_nta_load_cb, &l, err, err_size);
+		rc = hf_ctl_state_entries(root, path, "ntas", hf_nta_load_entry, tmp, now, err,
+					  err_size);
 	if (rc < 0)
 		goto out;
 	memcpy(s, tmp, sizeof(*s));

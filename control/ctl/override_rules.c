@@ -704,9 +704,10 @@ static bool hf_json_int(json_object *o, const char *key, int64_t *out)
 	return true;
 }
 
-static int hf_override_load_rule(struct hf_override_store *s, json_object *o, unsigned idx,
-				 int64_t now, char *err, size_t err_size)
+static int hf_override_load_rule(void *store, json_object *o, unsigned idx, int64_t now,
+				 char *err, size_t err_size)
 {
+	struct hf_override_store *s = store;
 	struct hf_override_spec spec = { 0 };
 	const char *data[HF_OVERRIDE_RECORDS_MAX];
 	struct hf_override_rule *r;
@@ -794,24 +795,10 @@ static int hf_override_load_rule(struct hf_override_store *s, json_object *o, un
 	return 0;
 }
 
-struct hf_override_loading {
-	struct hf_override_store *store;
-	int64_t now;
-};
-
-static int hf_override_load_cb(void *ctx, json_object *o, unsigned idx, char *why,
-			       size_t why_size)
-{
-	struct hf_override_loading *l = ctx;
-
-	return hf_override_load_rule(l->store, o, idx, l->now, why, why_size);
-}
-
 int hf_override_load(struct hf_override_store *s, const char *path, int64_t now, char *err,
 		     size_t err_size)
 {
 	struct hf_override_store *tmp;
-	struct hf_override_loading l = { .now = now };
 	json_object *root;
 	int64_t next_id;
 	int rc;
@@ -838,8 +825,8 @@ int hf_override_load(struct hf_override_store *s, const char *path, int64_t now,
 		snprintf(err, err_size, "%s: \"next_id\" is missing or out of range", path);
 		goto out;
 	}
-	l.store = tmp;
-	rc = hf_ctl_state_entries(root, path, "rules", hf_override_load_cb, &l, err, err_size);
+	rc = hf_ctl_state_entries(root, path, "rules", hf_override_load_rule, tmp, now, err,
+				  err_size);
 	if (rc < 0)
 		goto out;
 	rc = -EINVAL;
